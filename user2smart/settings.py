@@ -1,0 +1,268 @@
+"""User2Smart settings: one module, driven by environment variables.
+
+Every variable is listed in `.env.example` and in the README. A malformed value stops start-up
+with one line that names the variable and what is wrong with it (no traceback).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sys
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class _ConfigError(Exception):
+    pass
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if not raw:
+        return default
+    value = raw.lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise _ConfigError(f"{name} must be true or false, not {raw!r}.")
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise _ConfigError(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+def _database(url: str) -> dict:
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise _ConfigError(
+            f"DATABASE_URL must start with postgres:// or sqlite://, not {scheme or url!r}."
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise _ConfigError(f"DATABASE_URL cannot be read: {exc}") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+def _redis_url(url: str) -> str:
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise _ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix://, not {url!r}."
+        )
+    return url
+
+
+def _encryption_keys(raw: str, *, debug: bool, secret_key: str) -> list[bytes]:
+    from cryptography.fernet import Fernet
+
+    if not raw:
+        if not debug:
+            raise _ConfigError(
+                "FIELD_ENCRYPTION_KEYS is required when DJANGO_DEBUG is false "
+                "(make one with: python -m user2smart.companies.keys)."
+            )
+        # Development only: a key derived from the (development) secret key.
+        return [base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode()).digest())]
+    keys = []
+    for position, key in enumerate(raw.split(","), start=1):
+        key = key.strip().encode()
+        try:
+            Fernet(key)
+        except ValueError:
+            raise _ConfigError(
+                f"FIELD_ENCRYPTION_KEYS: key {position} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from None
+        keys.append(key)
+    return keys
+
+
+def _time_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _ConfigError(
+            f"TIME_ZONE {name!r} is not a known time zone (e.g. Europe/Paris)."
+        ) from None
+    return name
+
+
+try:
+    DEBUG = _env_bool("DJANGO_DEBUG", False)
+    SECRET_KEY = _env("DJANGO_SECRET_KEY")
+    if not SECRET_KEY:
+        if not DEBUG:
+            raise _ConfigError("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false.")
+        SECRET_KEY = "development-only-not-secret"  # noqa: S105
+    ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+    DATABASES = {"default": _database(_env("DATABASE_URL"))}
+    REDIS_URL = _redis_url(_env("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    FIELD_ENCRYPTION_KEYS = _encryption_keys(
+        _env("FIELD_ENCRYPTION_KEYS"), debug=DEBUG, secret_key=SECRET_KEY
+    )
+    TIME_ZONE = _time_zone(_env("TIME_ZONE", "UTC"))
+    EMAIL_BACKEND = _env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    EMAIL_HOST = _env("EMAIL_HOST", "localhost")
+    EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
+    EMAIL_HOST_USER = _env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = _env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+    EMAIL_TIMEOUT = 20
+    DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", "User2Smart <user2smart@localhost>")
+    SERVER_EMAIL = DEFAULT_FROM_EMAIL
+    CELERY_TASK_DEFAULT_QUEUE = _env("CELERY_QUEUE", "user2smart")
+    IMPORT_MAX_FILE_BYTES = _env_int("IMPORT_MAX_FILE_MB", 50, minimum=1) * 1024 * 1024
+    IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000, minimum=1)
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
+    if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise _ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}.")
+except _ConfigError as _error:
+    sys.exit(f"User2Smart configuration error: {_error}")
+
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en-us"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "django_htmx",
+    "user2smart.companies",
+    "imports",
+    "scheduler",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "user2smart.urls"
+WSGI_APPLICATION = "user2smart.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "user2smart" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Celery -------------------------------------------------------------------------------------
+# Messages are nudges, not the truth: the database says what is left to do, and a sweeper puts
+# lost work back in the queue. Every countdown and time limit stays far below the visibility
+# timeout, so a delivered-but-unacknowledged message is never handed out twice while it runs.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis transport: a message delivered to a worker and not acknowledged within this many
+    # seconds is delivered again. Task hard time limit (300 s) and every countdown (< 120 s)
+    # are far below it; the database sweeper, not redelivery, recovers lost rows.
+    "visibility_timeout": 1800,
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_CRON_STARTING_DEADLINE = 3600
+DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# --- Logging ------------------------------------------------------------------------------------
+# Django's logging configures Celery's too (CELERY_WORKER_HIJACK_ROOT_LOGGER = False).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(processName)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "celery": {"level": "INFO"},
+        "urllib3": {"level": "WARNING"},
+        "paramiko": {"level": "WARNING"},
+    },
+}

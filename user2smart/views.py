@@ -1,0 +1,17 @@
+"""Project-level views: health."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from user2smart import health
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": health.check_database(), "redis": health.check_redis()}
+    status = 200 if all(value == "ok" for value in checks.values()) else 503
+    return JsonResponse(checks, status=status)
