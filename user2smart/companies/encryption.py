@@ -40,10 +40,6 @@ def decrypt(token: str) -> str:
         ) from None
 
 
-def rotate(token: str) -> str:
-    return fernet().rotate(token.encode("ascii")).decode("ascii")
-
-
 class EncryptedTextField(models.TextField):
     """A text field whose database value is a Fernet token; Python sees the clear text.
 

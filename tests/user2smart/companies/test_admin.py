@@ -1,0 +1,96 @@
+import pytest
+
+from user2smart.companies.models import Company
+
+API_KEY = "sr-api-key-that-must-stay-hidden"
+CLIENT_SECRET = "oauth-secret-that-must-stay-hidden"
+
+
+@pytest.fixture
+def company(db):
+    return Company.objects.create(
+        name="Acme", slug="acme", api_url="https://api.example.test", api_key=API_KEY
+    )
+
+
+def form_data(company: Company, **overrides) -> dict:
+    data = {
+        "name": company.name,
+        "slug": company.slug,
+        "enabled": "on",
+        "api_url": company.api_url,
+        "credential_type": company.credential_type,
+        "new_api_key": "",
+        "oauth_client_id": company.oauth_client_id,
+        "new_oauth_client_secret": "",
+        "rate_limit_rps": company.rate_limit_rps,
+        "rate_limit_concurrency": company.rate_limit_concurrency,
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+    return {**data, **overrides}
+
+
+def test_the_company_page_never_contains_its_secret(admin_client, company):
+    company.credential_type = Company.Credential.OAUTH_CLIENT
+    company.oauth_client_id = "client-1"
+    company.oauth_client_secret = CLIENT_SECRET
+    company.save()
+
+    change_page = admin_client.get(f"/admin/companies/company/{company.pk}/change/")
+    list_page = admin_client.get("/admin/companies/company/")
+
+    for page in (change_page.content.decode(), list_page.content.decode()):
+        assert CLIENT_SECRET not in page
+        assert API_KEY not in page
+    assert "client-1" in change_page.content.decode()
+
+
+def test_saving_with_blank_secret_inputs_keeps_the_stored_key(admin_client, company):
+    response = admin_client.post(
+        f"/admin/companies/company/{company.pk}/change/", form_data(company, name="Acme Inc")
+    )
+
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.name == "Acme Inc"
+    assert company.api_key == API_KEY
+
+
+def test_a_new_key_typed_in_the_admin_replaces_the_stored_one(admin_client, company):
+    admin_client.post(
+        f"/admin/companies/company/{company.pk}/change/",
+        form_data(company, new_api_key="replacement-key"),
+    )
+
+    company.refresh_from_db()
+    assert company.api_key == "replacement-key"
+
+
+def test_switching_to_oauth_without_a_secret_is_refused(admin_client, company):
+    response = admin_client.post(
+        f"/admin/companies/company/{company.pk}/change/",
+        form_data(company, credential_type="oauth_client", oauth_client_id="c1"),
+    )
+
+    assert response.status_code == 200
+    assert "Enter the OAuth client secret." in response.content.decode()
+    company.refresh_from_db()
+    assert company.credential_type == "api_key"
+
+
+def test_issuing_an_access_key_shows_it_once_and_stores_only_its_digest(admin_client, company):
+    response = admin_client.post(
+        "/admin/companies/company/",
+        {"action": "issue_access_key", "_selected_action": [company.pk]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    key = page.split("hand it to the company): ")[1].split("<")[0].strip()
+    company.refresh_from_db()
+    assert company.access_key_digest == Company.digest_access_key(key)
+    assert (
+        key
+        not in admin_client.get(f"/admin/companies/company/{company.pk}/change/").content.decode()
+    )

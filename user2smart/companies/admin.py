@@ -1,0 +1,136 @@
+"""Operators' pages for companies: credentials are write-only, the access key is shown once."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from user2smart.companies.models import Company, Membership
+from user2smart.companies.services import company_issue_access_key
+
+KEEP_HELP = "Write-only: leave blank to keep the stored value."
+
+
+class CompanyAdminForm(forms.ModelForm):
+    """The stored secrets are never sent to the browser; a blank input keeps them."""
+
+    api_url = forms.URLField(
+        label="SmartRecruiters API URL",
+        assume_scheme="https",
+        help_text="https://api.smartrecruiters.com in production.",
+    )
+
+    new_api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=KEEP_HELP,
+    )
+    new_oauth_client_secret = forms.CharField(
+        label="OAuth client secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=KEEP_HELP,
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "slug",
+            "enabled",
+            "api_url",
+            "credential_type",
+            "oauth_client_id",
+            "rate_limit_rps",
+            "rate_limit_concurrency",
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        instance = self.instance
+        kind = cleaned.get("credential_type")
+        api_key = cleaned.get("new_api_key") or instance.api_key
+        secret = cleaned.get("new_oauth_client_secret") or instance.oauth_client_secret
+        if kind == Company.Credential.API_KEY and not api_key:
+            self.add_error("new_api_key", "Enter the company's SmartRecruiters API key.")
+        if kind == Company.Credential.OAUTH_CLIENT:
+            if not cleaned.get("oauth_client_id"):
+                self.add_error("oauth_client_id", "Enter the OAuth client id.")
+            if not secret:
+                self.add_error("new_oauth_client_secret", "Enter the OAuth client secret.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Company:
+        company = super().save(commit=False)
+        if self.cleaned_data.get("new_api_key"):
+            company.api_key = self.cleaned_data["new_api_key"]
+        if self.cleaned_data.get("new_oauth_client_secret"):
+            company.oauth_client_secret = self.cleaned_data["new_oauth_client_secret"]
+        if company.credential_type == Company.Credential.API_KEY:
+            company.oauth_client_id = ""
+            company.oauth_client_secret = ""
+        else:
+            company.api_key = ""
+        if commit:
+            company.save()
+        return company
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    form = CompanyAdminForm
+    list_display = ["name", "slug", "credential_type", "rate_limit_rps", "enabled", "sign_in_key"]
+    list_filter = ["enabled", "credential_type"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+    actions = ["issue_access_key"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "enabled"]}),
+        (
+            "SmartRecruiters credential",
+            {
+                "fields": [
+                    "api_url",
+                    "credential_type",
+                    "new_api_key",
+                    "oauth_client_id",
+                    "new_oauth_client_secret",
+                ]
+            },
+        ),
+        ("Rate limit", {"fields": ["rate_limit_rps", "rate_limit_concurrency"]}),
+    ]
+
+    @admin.display(boolean=True, description="access key issued")
+    def sign_in_key(self, company: Company) -> bool:
+        return company.has_access_key()
+
+    @admin.action(description="Issue a new 'Sign in with SmartRecruiters' access key")
+    def issue_access_key(self, request: HttpRequest, queryset) -> None:
+        for company in queryset:
+            key = company_issue_access_key(company=company)
+            self.message_user(
+                request,
+                f"New access key for {company.name} (shown only now, hand it to the company): "
+                f"{key}",
+                messages.WARNING,
+            )
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "company", "created_at"]
+    list_filter = ["company"]
+    search_fields = ["user__username", "user__email", "company__name"]
+    autocomplete_fields = ["user", "company"]
