@@ -1,0 +1,142 @@
+"""The demo company in the bundled SmartRecruiters emulator: roles, access groups, ~50 users."""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.request
+
+FIRST_NAMES = [
+    "Alice",
+    "Bob",
+    "Carla",
+    "Dmitri",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Keiko",
+    "Lena",
+    "Marco",
+    "Nora",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Martin",
+    "Keller",
+    "Ruiz",
+    "Ivanov",
+    "Dubois",
+    "Haddad",
+    "Okafor",
+    "Lefevre",
+    "Silva",
+    "Berg",
+    "Sato",
+    "Novak",
+    "Rossi",
+    "Larsen",
+    "Nyberg",
+    "Patel",
+]
+CITIES = [("FR", "Paris"), ("DE", "Berlin"), ("ES", "Madrid"), ("US", "Boston"), ("GB", "London")]
+ROLES = [
+    {"id": "EMPLOYEE", "name": "Employee"},
+    {"id": "RESTRICTED", "name": "Restricted"},
+    {"id": "STANDARD", "name": "Standard"},
+    {"id": "EXTENDED", "name": "Extended"},
+    {"id": "ADMINISTRATOR", "name": "Administrator"},
+    {"id": "64b7f0c2a1d3e4f5a6b7c8d9", "name": "Hiring Manager"},
+]
+GROUPS = [
+    {"id": "60497fe33e2b74a609b7e410", "name": "Product management"},
+    {"id": "60497fe33e2b74a609b7e411", "name": "Sales EMEA"},
+    {"id": "60497fe33e2b74a609b7e412", "name": "Engineering"},
+    {"id": "60497fe33e2b74a609b7e413", "name": "People team"},
+]
+SIGNIN_APP_ID = "user2smart-demo-signin"
+SIGNIN_APP_SECRET = "demo-signin-secret"  # a secret of the local emulator only  # noqa: S105
+
+
+def demo_company(api_key: str) -> dict:
+    rng = random.Random(2026)  # noqa: S311 (demo data, not security)
+    users = [
+        {
+            "id": "64b7f0c2a1d3e4f5a6b70001",
+            "email": "hr.admin@acme.example",
+            "firstName": "Helena",
+            "lastName": "Admin",
+            "systemRole": {"id": "ADMINISTRATOR", "name": "Administrator"},
+            "language": {"code": "en"},
+            "active": True,
+            "accessGroups": [],
+        }
+    ]
+    for n in range(2, 51):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        country, city = rng.choice(CITIES)
+        role = rng.choice(ROLES[:4] + ROLES[5:])
+        groups = [] if role["id"] == "EMPLOYEE" else rng.sample(GROUPS, rng.randint(0, 2))
+        users.append(
+            {
+                "id": f"64b7f0c2a1d3e4f5a6b7{n:04d}",
+                "email": f"{first}.{last}{n}@acme.example".lower(),
+                "firstName": first,
+                "lastName": last,
+                "systemRole": role,
+                "externalData": f"E{1000 + n}",
+                "language": {"code": rng.choice(["en", "fr", "de", "es"])},
+                "location": {"countryCode": country, "city": city},
+                "active": rng.random() > 0.15,
+                "accessGroups": [{"id": g["id"], "name": g["name"]} for g in groups],
+            }
+        )
+    return {
+        "id": "acme-demo",
+        "name": "Acme Demo",
+        "api_keys": [api_key],
+        "oauth_clients": [],
+        "me": "hr.admin@acme.example",
+        "roles": ROLES,
+        "access_groups": GROUPS,
+        "users": users,
+        "rate_limit": {"rps": 10, "concurrent": 8},
+    }
+
+
+def _call(url: str, method: str = "GET", body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 (the local emulator)
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        raw = response.read()
+    return json.loads(raw) if raw else {}
+
+
+def seed_emulator(url: str, *, api_key: str, only_if_empty: bool) -> bool:
+    """Reset the emulator to the demo company; with only_if_empty, keep an existing state."""
+    if only_if_empty and _call(f"{url}/_emulator/state").get("companies"):
+        return False
+    _call(
+        f"{url}/_emulator/reset",
+        "POST",
+        {
+            "companies": [demo_company(api_key)],
+            "oauth_apps": [{"client_id": SIGNIN_APP_ID, "client_secret": SIGNIN_APP_SECRET}],
+        },
+    )
+    return True
