@@ -147,6 +147,28 @@ try:
     CELERY_TASK_DEFAULT_QUEUE = _env("CELERY_QUEUE", "user2smart")
     IMPORT_MAX_FILE_BYTES = _env_int("IMPORT_MAX_FILE_MB", 50, minimum=1) * 1024 * 1024
     IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000, minimum=1)
+    # Rows of one run in the queue at once, as a multiple of the company's concurrency.
+    IMPORT_WINDOW_FACTOR = _env_int("IMPORT_WINDOW_FACTOR", 3, minimum=1)
+    # A row sent this many times without an answer ends in error ("Retry failed rows").
+    IMPORT_ROW_MAX_ATTEMPTS = _env_int("IMPORT_ROW_MAX_ATTEMPTS", 6, minimum=1)
+    IMPORT_RETRY_MAX_SECONDS = _env_int("IMPORT_RETRY_MAX_SECONDS", 60, minimum=1)
+    # The sweeper puts a row back in the queue when its message has not been picked up, or its
+    # worker has recorded no step, for this long.
+    IMPORT_QUEUED_DEADLINE_SECONDS = _env_int("IMPORT_QUEUED_DEADLINE_SECONDS", 120, minimum=1)
+    IMPORT_SENDING_DEADLINE_SECONDS = _env_int("IMPORT_SENDING_DEADLINE_SECONDS", 200, minimum=1)
+    IMPORT_SWEEP_SECONDS = _env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
+    IMPORT_PLAN_TIME_LIMIT = 3600
+    IMPORT_KEEP_FAILED_ROWS_DAYS = _env_int("IMPORT_KEEP_FAILED_ROWS_DAYS", 7, minimum=0)
+    SMARTRECRUITERS_SIGNIN_CLIENT_ID = _env("SMARTRECRUITERS_SIGNIN_CLIENT_ID")
+    SMARTRECRUITERS_SIGNIN_CLIENT_SECRET = _env("SMARTRECRUITERS_SIGNIN_CLIENT_SECRET")
+    SMARTRECRUITERS_SIGNIN_URL = _env(
+        "SMARTRECRUITERS_SIGNIN_URL", "https://www.smartrecruiters.com"
+    )
+    if SMARTRECRUITERS_SIGNIN_CLIENT_ID and not SMARTRECRUITERS_SIGNIN_CLIENT_SECRET:
+        raise _ConfigError(
+            "SMARTRECRUITERS_SIGNIN_CLIENT_SECRET is required with "
+            "SMARTRECRUITERS_SIGNIN_CLIENT_ID."
+        )
     LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise _ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}.")
@@ -166,6 +188,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "user2smart.companies",
     "imports",
     "scheduler",
@@ -173,6 +196,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -180,7 +204,34 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "signin"
+
+# Sign-in throttling (django-axes): 5 failures for one user name from one address lock that
+# pair out for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "user2smart",
+        "TIMEOUT": 300,
+    }
+}
 
 ROOT_URLCONF = "user2smart.urls"
 WSGI_APPLICATION = "user2smart.wsgi.application"
@@ -196,6 +247,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "user2smart.companies.access.layout_context",
             ],
         },
     },
@@ -210,6 +262,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -248,6 +304,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_CRON_STARTING_DEADLINE = 3600
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+CELERY_BEAT_SCHEDULE = {
+    "imports-sweep": {"task": "imports.sweep", "schedule": float(IMPORT_SWEEP_SECONDS)},
+    "imports-purge-expired": {"task": "imports.purge_expired", "schedule": 3600.0},
+}
 
 # --- Logging ------------------------------------------------------------------------------------
 # Django's logging configures Celery's too (CELERY_WORKER_HIJACK_ROOT_LOGGER = False).

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
+from user2smart.companies.connection import check_connection
 from user2smart.companies.models import Company, Membership
 from user2smart.companies.services import company_issue_access_key
 
@@ -94,7 +99,7 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
-    actions = ["issue_access_key"]
+    actions = ["test_connection", "issue_access_key"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "enabled"]}),
         (
@@ -112,9 +117,33 @@ class CompanyAdmin(admin.ModelAdmin):
         ("Rate limit", {"fields": ["rate_limit_rps", "rate_limit_concurrency"]}),
     ]
 
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(require_POST(self.test_connection_view))
+        return [
+            path("<int:pk>/test-connection/", view, name="companies_company_test_connection"),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:
+        company = get_object_or_404(Company, pk=pk)
+        if not self.has_change_permission(request, company):
+            raise PermissionDenied
+        result = check_connection(company)
+        self.message_user(
+            request, result.message, messages.SUCCESS if result.ok else messages.ERROR
+        )
+        return HttpResponseRedirect(reverse("admin:companies_company_change", args=[pk]))
+
     @admin.display(boolean=True, description="access key issued")
     def sign_in_key(self, company: Company) -> bool:
         return company.has_access_key()
+
+    @admin.action(description="Test connection to SmartRecruiters")
+    def test_connection(self, request: HttpRequest, queryset) -> None:
+        for company in queryset:
+            result = check_connection(company)
+            level = messages.SUCCESS if result.ok else messages.ERROR
+            self.message_user(request, f"{company.name}: {result.message}", level)
 
     @admin.action(description="Issue a new 'Sign in with SmartRecruiters' access key")
     def issue_access_key(self, request: HttpRequest, queryset) -> None:

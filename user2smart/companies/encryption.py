@@ -40,6 +40,20 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def encrypt_bytes(plain: bytes) -> str:
+    return fernet().encrypt(plain).decode("ascii")
+
+
+def decrypt_bytes(token: str) -> bytes:
+    try:
+        return fernet().decrypt(token.encode("ascii"))
+    except InvalidToken:
+        raise SecretUnreadable(
+            "Stored data cannot be decrypted: FIELD_ENCRYPTION_KEYS lacks the key it was "
+            "written with."
+        ) from None
+
+
 class EncryptedTextField(models.TextField):
     """A text field whose database value is a Fernet token; Python sees the clear text.
 

@@ -1,0 +1,164 @@
+"""`manage.py import_users FILE --company SLUG`: import a CSV file, or preview it (--dry-run).
+
+Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from imports import services
+from imports.csvfile import CsvFileError
+from imports.models import ImportRun, Mode
+from imports.selectors import run_document
+from user2smart.companies.models import Company
+
+DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "|": "|"}
+QUOTECHARS = {'"': '"', "'": "'", "none": "none", "auto": "auto"}
+POLL_SECONDS = 0.5
+
+
+class Command(BaseCommand):
+    help = (
+        "Import users from a CSV file into a company's SmartRecruiters (or preview with --dry-run)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the CSV file")
+        parser.add_argument("--company", required=True, help="the company's slug")
+        parser.add_argument("--mode", choices=Mode.values, default=Mode.UPSERT)
+        parser.add_argument("--dry-run", action="store_true", help="plan only, change nothing")
+        parser.add_argument("--header", choices=["auto", "yes", "no"], default="auto")
+        parser.add_argument("--delimiter", choices=list(DELIMITERS), default="auto")
+        parser.add_argument("--quotechar", choices=list(QUOTECHARS), default="auto")
+        parser.add_argument("--encoding", default="auto", help="auto, or e.g. utf-8, cp1252")
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+        parser.add_argument(
+            "--no-wait", action="store_true", help="print the run id at once and return"
+        )
+
+    def handle(self, *args, **options) -> None:
+        company = Company.objects.filter(slug=options["company"]).first()
+        if company is None:
+            raise CommandError(f"There is no company {options['company']!r}.")
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        dry_run = options["dry_run"]
+        if not dry_run and not _workers_listening():
+            raise CommandError(
+                "No worker is running, so the import could not be applied. Start one with: "
+                "celery -A user2smart worker (or preview with --dry-run)."
+            )
+        csv_options = {
+            "header": options["header"],
+            "delimiter": DELIMITERS[options["delimiter"]],
+            "quotechar": QUOTECHARS[options["quotechar"]],
+            "encoding": options["encoding"],
+        }
+        try:
+            with path.open("rb") as handle:
+                run = services.run_start(
+                    company=company,
+                    file=handle,
+                    file_name=path.name,
+                    mode=options["mode"],
+                    source=ImportRun.Source.COMMAND,
+                    options=csv_options,
+                    dry_run=dry_run,
+                    enqueue=not dry_run,
+                )
+        except (CsvFileError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+
+        if dry_run:
+            services.run_plan(run.pk)
+        elif options["no_wait"]:
+            self.stdout.write(json.dumps({"run": run.pk}) if options["json"] else str(run.pk))
+            return
+        else:
+            self._wait(run, show_progress=not options["json"] and sys.stderr.isatty())
+
+        run.refresh_from_db()
+        document = run_document(run)
+        if options["json"]:
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
+        else:
+            self._summary(run, document)
+        code = _exit_code(run, document)
+        if code:
+            sys.exit(code)
+
+    def _wait(self, run: ImportRun, *, show_progress: bool) -> None:
+        started = time.monotonic()
+        while True:
+            run.refresh_from_db()
+            if run.finished_at is not None or run.status in (
+                ImportRun.Status.PLANNED,
+                ImportRun.Status.DISCARDED,
+            ):
+                break
+            if show_progress:
+                sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started))
+                sys.stderr.flush()
+            time.sleep(POLL_SECONDS)
+        if show_progress:
+            sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started) + "\n")
+
+    def _summary(self, run: ImportRun, document: dict) -> None:
+        write = self.stdout.write
+        if "counts" not in document:
+            write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
+            return
+        counts = document["counts"]
+        write(
+            f"Run {run.pk} ({run.get_status_display()}): {document['result']}  "
+            f"{counts['create']} to create, {counts['update']} to update, "
+            f"{counts['unchanged']} unchanged, {counts['error']} with errors"
+        )
+        write(
+            f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
+            f"{'header' if run.has_header else 'no header'})"
+        )
+        if run.error:
+            write(f"Stopped: {run.error}")
+        failed = [row for row in document["rows"] if row["result"] == "ERROR"]
+        for row in failed[:20]:
+            write(f"  line {row['line']}: {row['message']}")
+        if len(failed) > 20:
+            write(f"  ... and {len(failed) - 20} more (use --json for every row)")
+
+
+def _progress_line(run: ImportRun, elapsed: float) -> str:
+    total = max(run.rows_total, 1)
+    done = run.rows_done
+    width = 30
+    filled = int(width * done / total)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (run.rows_total - done) / rate if rate > 0 else 0.0
+    bar = "#" * filled + "-" * (width - filled)
+    status = "planning" if run.status == ImportRun.Status.VALIDATING else f"{done}/{run.rows_total}"
+    return f"[{bar}] {status} rows, {rate:.1f} rows/s, {left:.0f} s left   "
+
+
+def _workers_listening() -> bool:
+    from user2smart.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    try:
+        replies = app.control.inspect(timeout=1.5).active_queues() or {}
+    except OSError:
+        return False
+    return any(q.get("name") == queue for queues in replies.values() for q in queues)
+
+
+def _exit_code(run: ImportRun, document: dict) -> int:
+    if "counts" not in document or (run.status == ImportRun.Status.FAILED and not run.rows_total):
+        return 2
+    return 0 if document["result"] == "V" else 1

@@ -1,0 +1,186 @@
+"""Import runs and their rows: every unit of work is a row with a status."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from user2smart.companies.encryption import EncryptedTextField
+from user2smart.companies.models import Company
+
+
+class Mode(models.TextChoices):
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    UPSERT = "upsert", "Create or update"
+
+
+class ImportRun(models.Model):
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        SCHEDULE = "schedule", "Schedule"
+        COMMAND = "command", "Command line"
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", "Checking the file"
+        PLANNED = "planned", "Planned"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        DISCARDED = "discarded", "Discarded"
+
+    OPEN_STATUSES = (Status.VALIDATING, Status.PLANNED, Status.RUNNING)
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="runs")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    run_as_email = models.EmailField(blank=True, default="")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
+    dry_run = models.BooleanField(default=False, help_text="Preview: plan only, change nothing.")
+
+    # What was asked (auto or a value) and what was found in the file.
+    options = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(max_length=40, blank=True, default="")
+    delimiter = models.CharField(max_length=5, blank=True, default="")
+    quotechar = models.CharField(max_length=5, blank=True, default="")
+    has_header = models.BooleanField(null=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="The file's columns as it names them ('!' included)."
+    )
+
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, blank=True, default="")
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALIDATING)
+    error = models.TextField(blank=True, default="", help_text="Why the whole run stopped.")
+
+    # Counters the progress bar reads (never the rows table).
+    rows_total = models.PositiveIntegerField(default=0)
+    count_create = models.PositiveIntegerField(default=0)
+    count_update = models.PositiveIntegerField(default=0)
+    count_unchanged = models.PositiveIntegerField(default=0)
+    count_error = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0, help_text="Rows in a final state.")
+    rows_failed = models.PositiveIntegerField(default=0, help_text="Rows that ended in error.")
+    rows_skipped = models.PositiveIntegerField(default=0)
+
+    log_csv = models.BinaryField(null=True, blank=True, editable=False)
+    failed_rows_csv = EncryptedTextField(
+        blank=True, default="", help_text="The failed input rows (no password), until purged."
+    )
+    plan_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "-created_at"], name="run_company_recent")]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.company}, {self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def result(self) -> str:
+        """V when no row (and not the file) has an error, X otherwise; empty while open."""
+        if self.is_open or self.status == self.Status.DISCARDED:
+            return ""
+        if self.error or self.count_error or self.rows_failed or self.rows_skipped:
+            return "X"
+        return "V"
+
+
+class ImportFileChunk(models.Model):
+    """The uploaded file, in encrypted pieces, kept only until the run is planned.
+
+    Pieces let the planner stream a large file without holding it whole in memory.
+    """
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="file_chunks")
+    seq = models.PositiveIntegerField()
+    data = models.TextField(help_text="A Fernet token of the piece's bytes.")
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="chunk_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"piece {self.seq} of run {self.run_id}"
+
+
+class ImportRow(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        UNCHANGED = "unchanged", "Unchanged"
+        ERROR = "error", "Error"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        ERROR = "error", "Error"
+        SKIPPED = "skipped", "Skipped"
+
+    FINAL_STATUSES = (Status.DONE, Status.ERROR, Status.SKIPPED)
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    email = models.CharField(max_length=320, blank=True, default="")
+    first_name = models.CharField(max_length=300, blank=True, default="")
+    last_name = models.CharField(max_length=300, blank=True, default="")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [old, new]")
+    errors = models.JSONField(
+        default=list, blank=True, help_text="[{column, value, message}] found when checking"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True, default="")
+    transient = models.BooleanField(
+        default=False, help_text="Failed for a passing reason: 'Retry failed rows' sends it again."
+    )
+    sr_user_id = models.CharField("SmartRecruiters id", max_length=64, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    create_sent = models.BooleanField(
+        default=False, help_text="A create may have reached SmartRecruiters: look up first."
+    )
+    payload = EncryptedTextField(
+        blank=True, default="", help_text="Planned steps and input values; purged when done."
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["line"]
+        indexes = [
+            models.Index(fields=["run", "status", "line"], name="row_run_status"),
+            models.Index(fields=["run", "action", "line"], name="row_run_action"),
+            models.Index(fields=["status", "queued_at"], name="row_status_queued"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "line"], name="row_unique_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line} {self.email} ({self.action}, {self.status})"
+
+    @property
+    def result(self) -> str:
+        if self.status == self.Status.DONE:
+            return "OK"
+        if self.status in (self.Status.ERROR, self.Status.SKIPPED):
+            return "ERROR"
+        return ""

@@ -1,0 +1,197 @@
+"""Planning a run: read the company's directory once, check and plan every row, store the plan.
+
+Nothing is sent to SmartRecruiters but reads. A dry run (preview) stops here; otherwise the run
+goes on at once. A file-level problem, or a directory that cannot be read, fails the run before
+any change, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from imports.csvfile import CsvFileError, CsvOptions, read_csv
+from imports.models import ImportRow, ImportRun
+from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_rows
+from imports.rows import RowChecker, check_records
+from imports.services.intake import forget_file, open_file
+from user2smart.companies.connection import client_for
+from user2smart.smartrecruiters.client import SmartRecruitersClient
+from user2smart.smartrecruiters.errors import AuthRefusedError, SmartRecruitersError
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+DIRECTORY_RETRIES = 5
+
+
+class RunStopped(Exception):
+    """The run cannot go on; the message is for the person who started it."""
+
+
+def read_directory(client: SmartRecruitersClient) -> Directory:
+    """One paginated read of every user (100 a page), the system roles and the access groups."""
+    return Directory.from_api(
+        users=client.list_users(),
+        system_roles=client.list_system_roles(),
+        access_groups=client.list_access_groups(),
+    )
+
+
+def run_plan(run_id: int) -> None:
+    """Plan the run (claimed once: a duplicate task does nothing)."""
+    claimed = ImportRun.objects.filter(
+        pk=run_id, status=ImportRun.Status.VALIDATING, plan_claimed_at__isnull=True
+    ).update(plan_claimed_at=timezone.now())
+    if not claimed:
+        return
+    run = ImportRun.objects.select_related("company").get(pk=run_id)
+    try:
+        _plan(run)
+    except RunStopped as exc:
+        _fail(run, str(exc))
+        return
+    finally:
+        forget_file(run)
+
+    from imports.services.dispatch import run_dispatch
+    from imports.services.finishing import run_finish
+
+    if run.status == ImportRun.Status.RUNNING:
+        run_dispatch(run.pk)
+        run_finish(run.pk)
+
+
+def _plan(run: ImportRun) -> None:
+    company = run.company
+    try:
+        with client_for(company, retries=DIRECTORY_RETRIES) as client:
+            directory = read_directory(client)
+
+            def read_location(user: DirectoryUser) -> dict | None:
+                return client.get_user(user.id).get("location")
+
+            with open_file(run) as handle:
+                csv_file = read_csv(
+                    handle,
+                    CsvOptions(**run.options),
+                    max_bytes=settings.IMPORT_MAX_FILE_BYTES,
+                    max_rows=settings.IMPORT_MAX_ROWS,
+                )
+                dialect = csv_file.dialect
+                run.encoding = dialect.encoding
+                run.delimiter = dialect.delimiter
+                run.quotechar = dialect.quotechar or ""
+                run.has_header = dialect.header
+                run.columns = list(dialect.header_names)
+                checker = RowChecker(
+                    roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
+                )
+                planned = plan_rows(
+                    check_records(csv_file, checker),
+                    run.mode,
+                    directory,
+                    read_location=read_location,
+                )
+                with transaction.atomic():
+                    _store_plan(run, planned)
+    except CsvFileError as exc:
+        raise RunStopped(str(exc)) from None
+    except AuthRefusedError:
+        raise RunStopped(
+            "SmartRecruiters refused the company's credential: ask the User2Smart team to check "
+            "it. Nothing was changed."
+        ) from None
+    except SmartRecruitersError as exc:
+        log.warning("run %s: reading the directory failed: %s", run.pk, exc)
+        raise RunStopped(
+            "The company's users could not be read from SmartRecruiters, so nothing was "
+            f"changed. Please try again later. ({exc})"
+        ) from None
+
+
+def _store_plan(run: ImportRun, planned: Iterator[PlannedRow]) -> None:
+    counts = {action: 0 for action in Action}
+    batch: list[ImportRow] = []
+    for row in planned:
+        counts[row.action] += 1
+        batch.append(_row(run, row))
+        if len(batch) >= BATCH:
+            ImportRow.objects.bulk_create(batch)
+            batch.clear()
+    ImportRow.objects.bulk_create(batch)
+
+    now = timezone.now()
+    run.rows_total = sum(counts.values())
+    run.count_create = counts[Action.CREATE]
+    run.count_update = counts[Action.UPDATE]
+    run.count_unchanged = counts[Action.UNCHANGED]
+    run.count_error = counts[Action.ERROR]
+    run.rows_done = counts[Action.UNCHANGED] + counts[Action.ERROR]
+    run.rows_failed = counts[Action.ERROR]
+    run.planned_at = now
+    if run.dry_run:
+        run.status = ImportRun.Status.PLANNED
+    else:
+        run.status = ImportRun.Status.RUNNING
+        run.started_at = now
+    run.save()
+
+
+def _row(run: ImportRun, planned: PlannedRow) -> ImportRow:
+    if planned.action is Action.ERROR:
+        status, payload = ImportRow.Status.ERROR, json.dumps(planned.redacted().to_json())
+    elif planned.action is Action.UNCHANGED:
+        status, payload = ImportRow.Status.DONE, ""
+    else:
+        status, payload = ImportRow.Status.PENDING, json.dumps(planned.to_json())
+    return ImportRow(
+        run=run,
+        line=planned.line,
+        email=planned.email[:320],
+        first_name=planned.first_name[:300],
+        last_name=planned.last_name[:300],
+        action=planned.action.value,
+        changes=planned.changes,
+        errors=[error.to_json() for error in planned.errors],
+        status=status,
+        message=planned.message,
+        sr_user_id=planned.user_id or "",
+        payload=payload,
+    )
+
+
+def _fail(run: ImportRun, reason: str) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.FAILED, error=reason, finished_at=timezone.now()
+    )
+    run.status = ImportRun.Status.FAILED
+
+
+def run_apply(*, run: ImportRun) -> bool:
+    """Apply a previewed plan. False when the run is no longer waiting for it."""
+    from imports.services.dispatch import run_dispatch
+    from imports.services.finishing import run_finish
+
+    started = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PLANNED).update(
+        status=ImportRun.Status.RUNNING, started_at=timezone.now(), dry_run=False
+    )
+    if started:
+        run_dispatch(run.pk)
+        run_finish(run.pk)
+    return bool(started)
+
+
+def count_row_final(run_id: int, status: str) -> None:
+    """Count one row that reached a final state on the run's counters."""
+    ImportRun.objects.filter(pk=run_id).update(
+        rows_done=F("rows_done") + 1,
+        rows_failed=F("rows_failed") + (1 if status == ImportRow.Status.ERROR else 0),
+        rows_skipped=F("rows_skipped") + (1 if status == ImportRow.Status.SKIPPED else 0),
+    )

@@ -1,0 +1,32 @@
+"""Thin Celery tasks: each takes ids and calls a service. Names are explicit and stable."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from imports import services
+
+
+@shared_task(
+    name="imports.plan_run",
+    time_limit=settings.IMPORT_PLAN_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_PLAN_TIME_LIMIT - 30,
+)
+def plan_run(run_id: int) -> None:
+    services.run_plan(run_id)
+
+
+@shared_task(name="imports.apply_row", time_limit=180, soft_time_limit=150)
+def apply_row(row_id: int) -> None:
+    services.row_apply(row_id)
+
+
+@shared_task(name="imports.sweep", time_limit=120, soft_time_limit=100)
+def sweep() -> None:
+    services.sweep()
+
+
+@shared_task(name="imports.purge_expired", time_limit=600, soft_time_limit=570)
+def purge_expired() -> None:
+    services.run_purge_expired()

@@ -1,0 +1,5 @@
+"""The company admins' pages."""
+
+app_name = "imports"
+
+urlpatterns: list = []
