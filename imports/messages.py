@@ -21,6 +21,11 @@ _CODES = {
     "LANGUAGE_DISABLED": "This language is not enabled for your company in SmartRecruiters.",
     "PERMISSION_DENIED": "SmartRecruiters does not allow this change with the company's "
     "credential.",
+    "INVALID_SYSTEM_ROLE": "Selected role is not existing in company configuration.",
+    "ACCESS_GROUPS_NOT_ALLOWED": "Users with this role cannot be added to access groups.",
+    "USER_ALREADY_EXISTS": "Another SmartRecruiters user already has this email address.",
+    "SSO_IDENTIFIER_ALREADY_EXISTS": "Another user already has this SSO identifier.",
+    "INVALID_LANGUAGE": "SmartRecruiters does not know this language code.",
 }
 _STATUS = {
     404: "The user no longer exists in SmartRecruiters.",

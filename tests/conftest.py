@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.emulator",
+    "tests.fixtures.sshd",
 ]
