@@ -1,0 +1,126 @@
+"""The CSV files a run writes for people: its log, and the failed rows to fix and upload again.
+
+Both are written as UTF-8 with a byte order mark: without it Excel opens a UTF-8 file as the
+machine's legacy code page and shows "Ã©" for "é"; with it every spreadsheet and our own reader
+see UTF-8. Lines end with CRLF, as Excel writes them. Every cell that a spreadsheet would take for
+a formula is neutralised (``neutralise``); our reader takes that apostrophe off again.
+
+Both writers stream to a binary file object and leave it open.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import IO, Any, NamedTuple
+
+from imports.csvfile import COLUMNS
+
+LOG_COLUMNS = (
+    "line",
+    "email",
+    "firstName",
+    "lastName",
+    "action",
+    "result",
+    "message",
+    "smartRecruitersId",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PASSWORD = COLUMNS.index("password")
+
+
+class LogLine(NamedTuple):
+    """One line of a run's log; ``result`` is ``OK`` or ``ERROR``."""
+
+    line: int
+    email: str
+    first_name: str
+    last_name: str
+    action: str
+    result: str
+    message: str
+    smartrecruiters_id: str | None = None
+
+
+def neutralise(cell: Any) -> str:
+    """The cell as text, with a leading ``'`` when a spreadsheet would run it as a formula."""
+    text = "" if cell is None else str(cell)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def log_message(first_name: str, last_name: str, text: str) -> str:
+    """``Gloria Alyn: <text>``: the person's name (when there is one), then the sentence."""
+    name = f"{first_name} {last_name}".strip()
+    if not name or text.startswith(f"{name}:"):
+        return text
+    return f"{name}: {text}"
+
+
+def write_log(out: IO[bytes], lines: Iterable[LogLine], *, delimiter: str = ",") -> int:
+    """Write the log (header, then one line per input row); the number of rows written.
+
+    Each message gets the person's name in front of it, once (see ``log_message``).
+    """
+    count = 0
+    with _csv_writer(out, delimiter) as writer:
+        writer.writerow(LOG_COLUMNS)
+        for entry in lines:
+            message = log_message(entry.first_name, entry.last_name, entry.message)
+            writer.writerow(
+                [
+                    entry.line,
+                    neutralise(entry.email),
+                    neutralise(entry.first_name),
+                    neutralise(entry.last_name),
+                    entry.action,
+                    entry.result,
+                    neutralise(message),
+                    neutralise(entry.smartrecruiters_id),
+                ]
+            )
+            count += 1
+    return count
+
+
+def write_failed_rows(
+    out: IO[bytes],
+    rows: Iterable[Sequence[str] | Mapping[str, str]],
+    *,
+    columns: Sequence[str] = COLUMNS,
+    delimiter: str = ",",
+) -> int:
+    """Write failed input rows in the input format, ready to fix and upload again.
+
+    ``rows`` hold the values as read: 19 values in ``COLUMNS`` order (``PlannedRow.source``) or
+    ``{column: value}`` mappings. ``columns`` is the header to write, in the file's own order
+    and with its ``!`` prefixes (``Dialect.header_names``). The password column is always blank.
+    Returns the number of rows written.
+    """
+    names = [column.removeprefix("!") for column in columns]
+    positions = [COLUMNS.index(name) for name in names]
+    count = 0
+    # Every value in double quotes: the file then reads back the same whatever its values hold.
+    with _csv_writer(out, delimiter, quoting=csv.QUOTE_ALL) as writer:
+        writer.writerow(columns)
+        for row in rows:
+            if isinstance(row, Mapping):
+                values = [row.get(name, "") for name in COLUMNS]
+            else:
+                values = list(row)
+            values[_PASSWORD] = ""
+            writer.writerow([neutralise(values[position]) for position in positions])
+            count += 1
+    return count
+
+
+@contextmanager
+def _csv_writer(out: IO[bytes], delimiter: str, quoting: int = csv.QUOTE_MINIMAL) -> Iterator[Any]:
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    try:
+        yield csv.writer(text, delimiter=delimiter, lineterminator="\r\n", quoting=quoting)
+    finally:
+        text.flush()
+        text.detach()
