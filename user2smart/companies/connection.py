@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from user2smart.companies.models import Company
 from user2smart.redis_client import get_redis
 from user2smart.smartrecruiters.auth import ApiKey, ClientCredentials, Credential
@@ -16,7 +18,7 @@ from user2smart.smartrecruiters.errors import (
     SmartRecruitersError,
 )
 from user2smart.smartrecruiters.ratelimit import RateLimiter
-from user2smart.smartrecruiters.transport import DEFAULT_TIMEOUT, Timeout
+from user2smart.smartrecruiters.transport import Timeout
 
 _local = threading.local()
 
@@ -33,20 +35,26 @@ def limiter_for(company: Company) -> RateLimiter:
         f"company-{company.pk}-{company.credential_id}",
         rps=company.rate_limit_rps,
         concurrency=company.rate_limit_concurrency,
+        # A slot left by a killed process comes back a little after any call could still run.
+        lease_seconds=settings.SMARTRECRUITERS_READ_TIMEOUT + 10,
     )
 
 
 def client_for(
-    company: Company, *, retries: int = 0, timeout: Timeout = DEFAULT_TIMEOUT
+    company: Company, *, retries: int = 0, timeout: Timeout | None = None
 ) -> SmartRecruitersClient:
     """A new client for the company (its own HTTP session): for one-off work."""
     return SmartRecruitersClient(
         credential_for(company),
         base_url=company.api_url,
         limiter=limiter_for(company),
-        timeout=timeout,
+        timeout=timeout or default_timeout(),
         retries=retries,
     )
+
+
+def default_timeout() -> Timeout:
+    return (settings.SMARTRECRUITERS_CONNECT_TIMEOUT, settings.SMARTRECRUITERS_READ_TIMEOUT)
 
 
 def shared_client_for(company: Company) -> SmartRecruitersClient:

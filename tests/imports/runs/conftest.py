@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.emulator import ACME_API_KEY
-from tests.fixtures.worker import database_url
+from tests.fixtures.worker import child_env
 from user2smart.companies.services import company_save
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,15 +26,12 @@ def acme(emulator, transactional_db):
     ).company
 
 
-def run_command(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+def run_command(*args: str, timeout: float = 120, **env: str) -> tuple[int, str, str]:
     """`manage.py` in a child process, against the test database (as an operator runs it)."""
-    import os
-
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env=child_env(**env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -43,7 +40,36 @@ def run_command(*args: str, timeout: float = 120) -> tuple[int, str, str]:
     return result.returncode, result.stdout, result.stderr
 
 
-def import_json(*args: str, timeout: float = 120) -> tuple[int, dict]:
-    code, out, err = run_command("import_users", *args, "--json", timeout=timeout)
+def import_json(*args: str, timeout: float = 120, **env: str) -> tuple[int, dict]:
+    code, out, err = run_command("import_users", *args, "--json", timeout=timeout, **env)
     assert out.strip(), err
     return code, json.loads(out)
+
+
+@pytest.fixture
+def bulk_acme(emulator, transactional_db):
+    """Acme with 150 bulk users, limits raised to 100 req/s so behaviour tests run quickly."""
+    from tests.imports.runs.files import bulk_state
+
+    emulator.reset(bulk_state())
+    return company_save(
+        slug="acme", name="Acme Demo", api_url=emulator.url, api_key=ACME_API_KEY, rps=100
+    ).company
+
+
+def write_file(tmp_path: Path, rows: list[dict], name: str = "people.csv") -> Path:
+    from tests.imports.runs.files import csv_bytes
+
+    path = tmp_path / name
+    path.write_bytes(csv_bytes(rows))
+    return path
+
+
+def assert_every_row_final(run_id: int) -> None:
+    from imports.models import ImportRow, ImportRun
+
+    run = ImportRun.objects.get(pk=run_id)
+    open_rows = ImportRow.objects.filter(run=run).exclude(status__in=ImportRow.FINAL_STATUSES)
+    assert not open_rows.exists(), list(open_rows.values("line", "status"))
+    assert run.rows_done == run.rows_total == ImportRow.objects.filter(run=run).count()
+    assert run.finished_at is not None

@@ -1,0 +1,102 @@
+"""Stopping and resuming runs: a refused credential, cancel, retry of failed rows, two companies."""
+
+import pytest
+
+from imports import services
+from imports.models import ImportRow, ImportRun
+from tests.fixtures.emulator import GLOBEX_API_KEY
+from tests.imports.runs.conftest import assert_every_row_final, import_json
+from tests.imports.runs.files import DOMAIN, person
+from tests.reliability.conftest import run_state, wait_for, wait_until_ended, write_file
+from tests.reliability.test_crashes import start_run
+from user2smart.companies.models import Company
+from user2smart.companies.services import company_save
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_refused_credential_stops_the_run_at_once_with_the_reason(
+    bulk_acme, emulator, recovery, tmp_path
+):
+    recovery()
+    emulator.faults(latency_ms=[30, 60])
+    run_id = start_run(write_file(tmp_path, [person(i) for i in range(2000, 2300)]))
+    wait_for(lambda: run_state(run_id).rows_done >= 30, 60, "30 rows done")
+
+    Company.objects.filter(pk=bulk_acme.pk).update(api_key="revoked-key")
+
+    run = wait_until_ended(run_id, timeout=30)
+    assert run.status == "failed"
+    assert "refused the company's credential" in run.error
+    assert run.result == "X"
+    skipped = ImportRow.objects.filter(run_id=run_id, status="skipped")
+    assert skipped.count() > 100
+    assert skipped.filter(message__contains="credential").count() == skipped.count()
+    assert_every_row_final(run_id)
+
+
+def test_cancel_skips_rows_not_yet_sent(bulk_acme, emulator, recovery, tmp_path):
+    recovery()
+    emulator.faults(latency_ms=[50, 80])
+    run_id = start_run(write_file(tmp_path, [person(i) for i in range(2000, 2300)]))
+    wait_for(lambda: run_state(run_id).rows_done >= 10, 60, "10 rows done")
+
+    assert services.run_cancel(run=run_state(run_id))
+
+    run = wait_until_ended(run_id, timeout=30)
+    created = [
+        u for u in emulator.users() if u["email"].endswith(DOMAIN) and int(u["email"][4:9]) >= 2000
+    ]
+    assert run.status == "cancelled"
+    assert run.rows_skipped > 200
+    assert len(created) == run.rows_total - run.rows_skipped - run.rows_failed
+    assert_every_row_final(run_id)
+
+
+def test_retry_sends_again_the_rows_that_failed_for_a_passing_reason(
+    bulk_acme, emulator, recovery, tmp_path
+):
+    recovery(IMPORT_ROW_MAX_ATTEMPTS="2")
+    rows = [person(i) for i in range(2000, 2020)] + [person(1, lastName="Fixed")]
+    code, document = import_json(str(write_file(tmp_path, rows)), "--company", "acme", "--dry-run")
+    assert code == 0
+    emulator.faults(error_rate=1.0)  # every call fails from now on
+    assert services.run_apply(run=run_state(document["run"]))
+    run = wait_until_ended(document["run"], timeout=60)
+    assert (run.status, run.result, run.rows_failed) == ("finished", "X", 21)
+    assert ImportRow.objects.filter(run=run, transient=True).count() == 21
+
+    emulator.faults()
+    assert services.run_retry_failed(run=run) == 21
+
+    run = wait_until_ended(run.pk, timeout=60)
+    assert (run.status, run.result, run.rows_failed) == ("finished", "V", 0)
+    assert emulator.user(f"user00001@{DOMAIN}")["lastName"] == "Fixed"
+    assert set(emulator.stats()["creates_by_email"].values()) == {1}
+    assert_every_row_final(run.pk)
+
+
+def test_two_companies_run_at_once_each_in_its_own_company(bulk_acme, emulator, recovery, tmp_path):
+    recovery()
+    globex = company_save(
+        slug="globex", name="Globex", api_url=emulator.url, api_key=GLOBEX_API_KEY
+    ).company
+    acme_file = write_file(tmp_path, [person(i) for i in range(3000, 3060)], "acme.csv")
+    globex_file = write_file(
+        tmp_path, [person(i, email=f"g{i}@globex.example") for i in range(10)], "globex.csv"
+    )
+
+    acme_run = start_run(acme_file)
+    from tests.imports.runs.conftest import run_command
+
+    code, _out, err = run_command(
+        "import_users", str(globex_file), "--company", "globex", "--no-wait"
+    )
+    assert code == 0, err
+    globex_run = ImportRun.objects.get(company=globex)
+
+    for run_id in (acme_run, globex_run.pk):
+        assert wait_until_ended(run_id, timeout=120).result == "V"
+        assert_every_row_final(run_id)
+    assert len([u for u in emulator.users("globex") if u["email"].startswith("g")]) == 10
+    assert not [u for u in emulator.users() if u["email"].endswith("@globex.example")]

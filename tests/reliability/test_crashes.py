@@ -1,0 +1,81 @@
+"""Workers killed mid-run and a Redis that loses every queued message: rows are only delayed."""
+
+import pytest
+
+from imports.models import ImportRow
+from tests.fixtures.services import start_redis_server
+from tests.imports.runs.conftest import assert_every_row_final, run_command
+from tests.imports.runs.files import DOMAIN, person
+from tests.reliability.conftest import run_state, wait_for, wait_until_ended, write_file
+
+pytestmark = pytest.mark.integration
+
+ROWS = 500
+
+
+def new_people(count: int = ROWS) -> list[dict]:
+    return [person(i) for i in range(1000, 1000 + count)]
+
+
+def start_run(path, **env) -> int:
+    code, out, err = run_command(
+        "import_users", str(path), "--company", "acme", "--no-wait", "--json", **env
+    )
+    assert code == 0, err
+    import json
+
+    return json.loads(out)["run"]
+
+
+def assert_file_applied_once(emulator, run_id: int) -> None:
+    assert_every_row_final(run_id)
+    run = run_state(run_id)
+    assert (run.status, run.result) == ("finished", "V"), run.error
+    emails = {u["email"] for u in emulator.users() if u["email"].endswith(DOMAIN)}
+    assert {f"user{i:05d}@{DOMAIN}" for i in range(1000, 1000 + ROWS)} <= emails
+    creates = emulator.stats()["creates_by_email"]
+    assert len(creates) == ROWS
+    assert set(creates.values()) == {1}
+
+
+def test_a_worker_killed_twice_mid_run_loses_and_doubles_nothing(
+    bulk_acme, emulator, recovery, start_worker, tmp_path
+):
+    from tests.reliability.conftest import SWEEP_ENV
+
+    worker, _beat = recovery()
+    emulator.faults(latency_ms=[20, 60])
+    emulator.clear_stats()
+    run_id = start_run(write_file(tmp_path, new_people()))
+
+    for threshold in (80, 250):
+        wait_for(lambda t=threshold: run_state(run_id).rows_done >= t, 120, f"{threshold} rows")
+        sending = ImportRow.objects.filter(run_id=run_id, status="sending").count()
+        worker.kill()
+        worker = start_worker(concurrency=8, **SWEEP_ENV)
+
+    run = wait_until_ended(run_id, timeout=240)
+    assert sending > 0 or run.rows_done == ROWS  # the kills hit rows in flight
+    assert_file_applied_once(emulator, run_id)
+
+
+def test_a_redis_restart_that_loses_the_queue_only_delays_rows(
+    bulk_acme, emulator, recovery, tmp_path
+):
+    process, url = start_redis_server()
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    try:
+        _worker, _beat = recovery(REDIS_URL=url)
+        emulator.faults(latency_ms=[20, 60])
+        emulator.clear_stats()
+        run_id = start_run(write_file(tmp_path, new_people()), REDIS_URL=url)
+
+        wait_for(lambda: run_state(run_id).rows_done >= 100, 120, "100 rows done")
+        process.terminate()
+        process.wait(10)
+        process, _ = start_redis_server(int(port))
+
+        wait_until_ended(run_id, timeout=240)
+        assert_file_applied_once(emulator, run_id)
+    finally:
+        process.terminate()
