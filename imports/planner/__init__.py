@@ -1,7 +1,8 @@
 """Plan each checked row against the company's current users: one action, and the exact steps.
 
-Pure module. The plan is decided here once; the apply stage follows ``PlannedRow.steps`` in order
-and never re-decides. A plan survives the database as plain JSON (``to_json`` / ``from_json``).
+Pure: no Django, no HTTP. The plan is decided here once; the apply stage follows
+``PlannedRow.steps`` in order and never re-decides. A plan survives the database as plain JSON
+(``to_json`` / ``from_json``).
 
 Steps (``Step.kind`` -> ``Step.data``), each one SmartRecruiters call except ``add_to_groups``:
 

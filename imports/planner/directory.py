@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from imports.rows import UserRow, canonical_language
+from imports.rows import canonical_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,19 +108,15 @@ class Directory:
     def find(self, email: str) -> DirectoryUser | None:
         return self.users.get(email.lower())
 
-    def user_for(self, row: UserRow) -> tuple[DirectoryUser | None, bool]:
-        """The user a row is about, and whether it was found by ``oldEmail``.
+    def lookup(
+        self, email_key: str, old_email_key: str | None
+    ) -> tuple[DirectoryUser | None, bool]:
+        """The user a row is about (addresses lower-cased), and whether it was found by
+        ``oldEmail``.
 
         By ``oldEmail`` when it is set; when no user has it, by ``email`` (so a file that keeps
         its ``oldEmail`` after the change was made finds the user under the new address).
         """
-        old_key = row.old_email.lower() if row.old_email else None
-        return self.lookup(row.email.lower(), old_key)
-
-    def lookup(
-        self, email_key: str, old_email_key: str | None
-    ) -> tuple[DirectoryUser | None, bool]:
-        """``user_for`` with the addresses already lower-cased."""
         if old_email_key:
             user = self.users.get(old_email_key)
             if user is not None:

@@ -17,8 +17,6 @@ def needs_location(row: UserRow | RejectedRow) -> bool:
 
 
 _OLD_EMAIL = COLUMNS.index("oldEmail")
-_UPDATE = Action.UPDATE
-_UNCHANGED = Action.UNCHANGED
 
 ReadLocation = Callable[[DirectoryUser], Mapping[str, Any] | None]
 
@@ -60,6 +58,7 @@ class Planner:
             if row.errors_if_created:
                 return _error(row, list(row.errors_if_created))
             steps = _create_steps(row)
+            # PlannedRow's fields in order (positional: once per row of large files).
             return PlannedRow(
                 row.line, row.email, row.first_name, row.last_name, Action.CREATE, None, {},
                 steps, [], row.source,
@@ -74,7 +73,7 @@ class Planner:
         if row.country_code and user.location is None and self._read_location is not None:
             user = self.directory.set_location(user, self._read_location(user))
         changes, steps = _update_steps(row, user, email_changes)
-        action = _UPDATE if steps else _UNCHANGED
+        action = Action.UPDATE if steps else Action.UNCHANGED
         return PlannedRow(
             row.line, row.email, row.first_name, row.last_name, action, user.id, changes, steps,
             [], row.source,

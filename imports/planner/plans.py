@@ -101,7 +101,7 @@ class PlannedRow:
             "changes": self.changes,
             "steps": [step.to_json() for step in self.steps],
             "errors": [error.to_json() for error in self.errors],
-            "source": dict(zip(COLUMNS, self.source, strict=True)),
+            "source": dict(zip(COLUMNS, self.source, strict=False)),
         }
 
     @classmethod

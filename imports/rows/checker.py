@@ -1,193 +1,28 @@
-"""Check one raw record: a typed ``UserRow``, or a ``RejectedRow`` holding every error it has.
-
-Pure module. Roles and access groups come in as SmartRecruiters lists them (``{"id", "name"}``
-dicts), so names are resolved to ids here, once per distinct value. Messages are sentences for
-HR admins; each ``RowError`` names its line, column and value, and never a password.
-"""
+"""Check one raw record: a typed ``UserRow``, or a ``RejectedRow`` holding every error it has."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import pycountry
-from email_validator import EmailNotValidError, validate_email
-
 from imports.csvfile import COLUMNS, IGNORABLE_COLUMNS, RawRecord
-
-# SmartRecruiters' language codes (smartrecruiters-api.md section 7), in canonical form.
-LANGUAGE_CODES: tuple[str, ...] = (
-    *("bg", "cs", "da", "de", "el", "en", "es", "es-MX", "fi", "fr", "fr-CA", "hr", "hu", "id"),
-    *("it", "ja", "lt", "nl", "no", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sr", "sv"),
-    *("th", "tr", "uk", "vi", "zh-CN", "zh-TW", "ka"),
+from imports.rows.shapes import RejectedRow, RowError, UserRow
+from imports.rows.values import (
+    BOOLEANS,
+    CACHE_LIMIT,
+    COUNTRIES,
+    LANGUAGE_CODES,
+    LANGUAGES,
+    MAX_NAME_LENGTH,
+    MAX_SSO_IDENTIFIER_LENGTH,
+    OPTIONAL_BOOLEANS,
+    Catalogue,
+    EmailChecker,
+    clean,
 )
-MAX_NAME_LENGTH = 300
-MAX_SSO_IDENTIFIER_LENGTH = 100
-MAX_EMAIL_LENGTH = 254
 
-_LANGUAGES = {code.lower(): code for code in LANGUAGE_CODES}
-_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_OPTIONAL_BOOLEANS = {**_BOOLEANS, "": False}
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 _LOCATION_DETAILS = ("regionCode", "region", "city", "address", "postalCode")
-_CACHE_LIMIT = 10_000
 _PASSWORD = COLUMNS.index("password")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem of one row: where it is (line, column), what was there, and what is wrong."""
-
-    line: int
-    column: str
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"Line {self.line}, column {self.column}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "column": self.column,
-            "value": self.value,
-            "message": self.message,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RowError:
-        return cls(data["line"], data["column"], data["value"], data["message"])
-
-
-@dataclass(slots=True)
-class UserRow:
-    """A row that passed every check. Empty optional cells are ``None``.
-
-    ``system_role_id`` is ``None`` only when the column is ``!systemRoleId`` and the cell is empty
-    or unknown; ``access_group_ids`` is ``None`` when the cell is empty. ``errors_if_created``
-    holds the problems of ``!`` columns, which only matter if the row creates a user.
-    ``source`` is the row as read (19 untrimmed values in ``COLUMNS`` order, password blank),
-    for the failed-rows file.
-    """
-
-    line: int
-    email: str
-    first_name: str
-    last_name: str
-    system_role_id: str | None
-    external_data: str | None
-    language_code: str
-    sso_identifier: str | None
-    password: str | None = field(repr=False)
-    active: bool
-    enabled: bool
-    country_code: str | None
-    region_code: str | None
-    region: str | None
-    city: str | None
-    address: str | None
-    postal_code: str | None
-    access_group_ids: tuple[str, ...] | None
-    send_email: bool
-    old_email: str | None
-    ignore_role_on_update: bool = False
-    ignore_groups_on_update: bool = False
-    errors_if_created: tuple[RowError, ...] = ()
-    source: list[str] = field(default_factory=list, repr=False, compare=False)
-
-    @property
-    def email_key(self) -> str:
-        return self.email.lower()
-
-    @property
-    def old_email_key(self) -> str | None:
-        return self.old_email.lower() if self.old_email else None
-
-    @property
-    def has_location(self) -> bool:
-        return self.country_code is not None
-
-
-@dataclass(slots=True)
-class RejectedRow:
-    """A row with at least one error; it is reported and never sent."""
-
-    line: int
-    email: str
-    first_name: str
-    last_name: str
-    errors: tuple[RowError, ...]
-    source: list[str] = field(default_factory=list, repr=False, compare=False)
-
-
-def clean(value: str) -> str:
-    """Trim a cell, and undo the ``'`` that our own CSV files put before ``=+-@`` (formulas)."""
-    value = value.strip()
-    if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
-        value = value[1:].strip()
-    return value
-
-
-class EmailChecker:
-    """email-validator (no DNS), with a fast path for plain addresses.
-
-    An address made of ``[A-Za-z0-9_+-]`` dot-atoms before the ``@`` and a plain host name after
-    it is valid exactly when its domain is, so each domain is validated once and remembered.
-    """
-
-    _PLAIN = re.compile(
-        r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\Z"
-    )
-
-    def __init__(self) -> None:
-        self._domains: dict[str, str | None] = {}
-
-    def problem(self, address: str) -> str | None:
-        """``None`` when ``address`` is valid, else why not (a sentence)."""
-        match = self._PLAIN.match(address)
-        if match is None or len(address) > MAX_EMAIL_LENGTH:
-            return self._validate(address)
-        domain = match.group(1)
-        try:
-            return self._domains[domain]
-        except KeyError:
-            problem = self._validate(f"a@{domain}")
-            if len(self._domains) < _CACHE_LIMIT:
-                self._domains[domain] = problem
-            return problem
-
-    @staticmethod
-    def _validate(address: str) -> str | None:
-        try:
-            validate_email(address, check_deliverability=False)
-        except EmailNotValidError as error:
-            return str(error)
-        return None
-
-
-class Catalogue:
-    """System roles or access groups, found by exact id or by case-insensitive id or name."""
-
-    def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
-        self._ids: set[str] = set()
-        self._folded: dict[str, list[str]] = {}
-        for item in items:
-            item_id = str(item["id"])
-            self._ids.add(item_id)
-            for key in {item_id.lower(), str(item.get("name") or "").strip().lower()}:
-                ids = self._folded.setdefault(key, []) if key else []
-                if key and item_id not in ids:
-                    ids.append(item_id)
-
-    def find(self, value: str) -> tuple[str | None, tuple[str, ...]]:
-        """(the id, ()) for exactly one match, else (None, the ids matched: none or several)."""
-        if value in self._ids:
-            return value, ()
-        matches = tuple(self._folded.get(value.lower(), ()))
-        return (matches[0], ()) if len(matches) == 1 else (None, matches)
 
 
 class RowChecker:
@@ -239,24 +74,24 @@ class RowChecker:
             (create_problems if self._ignore_role else problems).append(
                 ("systemRoleId", role, problem)
             )
-        language = _LANGUAGES.get(language_code.lower())
+        language = LANGUAGES.get(language_code.lower())
         if language is None:
             problems.append(("languageCode", language_code, _language_problem(language_code)))
         if len(sso) > MAX_SSO_IDENTIFIER_LENGTH:
             problems.append(("ssoIdentifier", sso, _sso_problem(sso)))
-        active = _BOOLEANS.get(active_text.lower())
+        active = BOOLEANS.get(active_text.lower())
         if active is None:
             problems.append(("active", active_text, _boolean_problem("active", active_text)))
-        enabled = _BOOLEANS.get(enabled_text.lower())
+        enabled = BOOLEANS.get(enabled_text.lower())
         if enabled is None:
             problems.append(("enabled", enabled_text, _boolean_problem("enabled", enabled_text)))
-        send_email = _OPTIONAL_BOOLEANS.get(send_email_text.lower())
+        send_email = OPTIONAL_BOOLEANS.get(send_email_text.lower())
         if send_email is None:
             message = _boolean_problem("sendEmail", send_email_text)
             problems.append(("sendEmail", send_email_text, message))
         country = country_code.upper()
         if country:
-            location_fits = country in _COUNTRIES and bool(city)
+            location_fits = country in COUNTRIES and bool(city)
         else:
             location_fits = not (region_code or region or city or address or postal_code)
         if not location_fits:
@@ -322,7 +157,7 @@ class RowChecker:
             )
         elif role_id is None:
             problem = f'Selected role "{value}" does not exist in your SmartRecruiters company.'
-        if len(self._role_cache) < _CACHE_LIMIT:
+        if len(self._role_cache) < CACHE_LIMIT:
             self._role_cache[value] = (role_id, problem)
         return role_id, problem
 
@@ -352,7 +187,7 @@ class RowChecker:
                     f'Access group "{name}" does not exist in your SmartRecruiters company.'
                 )
         result = (tuple(ids) or None, tuple(problems))
-        if len(self._group_cache) < _CACHE_LIMIT:
+        if len(self._group_cache) < CACHE_LIMIT:
             self._group_cache[value] = result
         return result
 
@@ -407,7 +242,7 @@ def _location_problems(
         )
         message = f"A location needs a country: countryCode is empty while {filled} is filled."
         return [("countryCode", country_code, message)]
-    if country not in _COUNTRIES:
+    if country not in COUNTRIES:
         message = (
             f'"{country_code}" is not an ISO 3166 two-letter country code (for example FR, DE '
             "or US)."
@@ -423,10 +258,3 @@ def _boolean_problem(column: str, value: str) -> str:
     if not value:
         return f"The {column} value is missing; write true or false."
     return f'"{value}" is not a yes/no value for {column}; write true or false.'
-
-
-def canonical_language(code: str | None) -> str | None:
-    """A language code in SmartRecruiters' form (``es-mx`` -> ``es-MX``); unknown codes as given."""
-    if not code:
-        return None
-    return _LANGUAGES.get(code.lower(), code)
