@@ -178,6 +178,21 @@ def test_backoff_without_retry_after_doubles_up_to_the_cap(redis_client, prefix,
     assert waits == pytest.approx([0.1, 0.2, 0.3, 0.3], abs=0.02)
 
 
+def test_an_answer_between_429s_starts_the_waits_afresh(redis_client, prefix, monkeypatch):
+    monkeypatch.setattr(ratelimit, "BACKOFF_BASE_SECONDS", 0.1)
+    limiter = RateLimiter(redis_client, "acme", prefix=prefix)
+    other_process = RateLimiter(redis_client, "acme", prefix=prefix)
+    waits = []
+    for _ in range(3):
+        waits.append(limiter.backoff())
+        with limiter.slot(timeout=2):
+            pass
+        limiter.succeeded()  # the request after the back-off was answered
+        other_process.succeeded()  # costs nothing: that process never backed off
+
+    assert waits == pytest.approx([0.1, 0.1, 0.1], abs=0.02)
+
+
 def test_429s_of_one_burst_back_off_once(redis_client, prefix):
     limiter = RateLimiter(redis_client, "acme", prefix=prefix)
 

@@ -12,7 +12,7 @@ limiter keeps every process on every machine within both limits:
   after `lease_seconds` (keep it a little above the client's read timeout), so the slot comes back.
 - **Back-off**: a 429 makes the credential back off for everyone: `backoff(retry_after)` stops
   every slot until then; with no `Retry-After`, waits grow 1, 2, 4... s (capped at 60 s), and fall
-  back to 1 s after a minute without a 429.
+  back to 1 s after an answer, or once 5 s pass after a back-off without another 429.
 
 Every decision is one Lua script run atomically inside Redis on Redis' own clock, so the clocks of
 the machines do not matter. Waiting sleeps until the earliest moment the window can allow a start
@@ -47,7 +47,9 @@ DEFAULT_MARGIN_SECONDS = 0.03
 DEFAULT_LEASE_SECONDS = 75.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
-BACKOFF_MEMORY_SECONDS = 60.0
+# The wait doubles only while 429s keep coming: a 429 more than this long after the previous
+# back-off ended starts again from BACKOFF_BASE_SECONDS.
+BACKOFF_MEMORY_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 600.0
 POLL_SECONDS = 0.02
 FALLBACK_RPS = 1
@@ -96,8 +98,8 @@ if seconds == nil then
         return held_until - now
     end
     local level = redis.call('INCR', KEYS[2])
-    redis.call('PEXPIRE', KEYS[2], math.floor(tonumber(ARGV[4]) * 1000))
     seconds = math.min(tonumber(ARGV[2]) * 2 ^ (level - 1), tonumber(ARGV[3]))
+    redis.call('PEXPIRE', KEYS[2], math.floor((seconds + tonumber(ARGV[4])) * 1000))
 end
 local wanted = now + math.floor(seconds * 1000000)
 if wanted > held_until then
@@ -137,6 +139,7 @@ class RateLimiter:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.margin_seconds = margin_seconds
+        self.prefix = prefix
         base = f"{prefix}:{{{key}}}"
         self.starts_key = f"{base}:starts"
         self.leases_key = f"{base}:leases"
@@ -145,6 +148,7 @@ class RateLimiter:
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._backoff = redis_client.register_script(_BACKOFF)
         self._fallback = _fallback_for(key)
+        self._backed_off = False
 
     def __repr__(self) -> str:
         return f"<RateLimiter {self.key} {self.rps}/s {self.concurrency} in flight>"
@@ -171,9 +175,26 @@ class RateLimiter:
         finally:
             self._release(token)
 
+    def succeeded(self) -> None:
+        """A request of this credential was answered: the next 429 starts the waits afresh.
+
+        Costs a Redis call only in a process that has itself backed off since its last success.
+        """
+        if not self._backed_off:
+            return
+        self._backed_off = False
+        self._fallback.succeeded()
+        if self._redis_available():
+            try:
+                self.redis.delete(self.level_key)
+            except _REDIS_DOWN as exc:
+                self._redis_failed(exc)
+
     def backoff(self, seconds: float | None = None) -> float:
         """Stop every slot of this credential for `seconds` (a 429's Retry-After), or for an
-        exponentially growing wait when the server gave none. Returns the wait now in force."""
+        exponentially growing wait while 429s come with no answer in between. Returns the wait
+        now in force."""
+        self._backed_off = True
         if seconds is not None:
             seconds = min(max(float(seconds), 0.0), MAX_BACKOFF_SECONDS)
         if self._redis_available():
@@ -275,6 +296,10 @@ class _ProcessLimiter:
             yield
         finally:
             self._in_flight.release()
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._level = 0
 
     def backoff(self, seconds: float | None) -> float:
         with self._lock:

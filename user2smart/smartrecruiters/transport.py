@@ -64,6 +64,8 @@ def send(
         raise RetryableError(f"{what} {kind} ({type(exc).__name__})") from exc
     logger.debug("SmartRecruiters %s -> %s in %.0f ms", what, response.status_code, _ms(started))
     if response.status_code < 300:
+        if limiter is not None:
+            limiter.succeeded()
         return response
     if response.status_code < 400:
         raise UnexpectedResponseError(
