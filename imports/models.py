@@ -67,6 +67,10 @@ class ImportRun(models.Model):
     rows_done = models.PositiveIntegerField(default=0, help_text="Rows in a final state.")
     rows_failed = models.PositiveIntegerField(default=0, help_text="Rows that ended in error.")
     rows_skipped = models.PositiveIntegerField(default=0)
+    # Rows put in the queue by the dispatcher, and those of them that reached a final state:
+    # the difference is the run's window in flight, known without counting rows.
+    rows_dispatched = models.PositiveIntegerField(default=0)
+    rows_returned = models.PositiveIntegerField(default=0)
 
     log_csv = models.BinaryField(null=True, blank=True, editable=False)
     failed_rows_csv = EncryptedTextField(
@@ -184,3 +188,53 @@ class ImportRow(models.Model):
         if self.status in (self.Status.ERROR, self.Status.SKIPPED):
             return "ERROR"
         return ""
+
+
+class UserExport(models.Model):
+    """An "Export users" job run by a worker (large companies, or with locations).
+
+    The file is kept (encrypted) only until it is downloaded, or for a day at most.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Ready"
+        FAILED = "failed", "Failed"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    delimiter = models.CharField(max_length=1, default=",")
+    complete = models.BooleanField(default=False, help_text="With locations: one read per user.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True, default="")
+    users_total = models.PositiveIntegerField(default=0)
+    users_done = models.PositiveIntegerField(default=0)
+    content = EncryptedTextField(
+        blank=True, default="", help_text="The file, until downloaded or a day old."
+    )
+    file_size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the file was deleted (downloaded or expired)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.company}, {self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def available(self) -> bool:
+        return self.status == self.Status.FINISHED and self.deleted_at is None

@@ -292,6 +292,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # are far below it; the database sweeper, not redelivery, recovers lost rows.
     "visibility_timeout": 1800,
 }
+# Celery's Django fix-up closes the database connection around every task unless this is set;
+# a row task then pays for a new PostgreSQL connection each time. Connections are kept (and
+# recycled after this many tasks), within CONN_MAX_AGE and its health checks.
+CELERY_DB_REUSE_MAX = 500
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

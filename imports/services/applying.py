@@ -52,12 +52,14 @@ def row_apply(row_id: int) -> None:
     planned = PlannedRow.from_json(json.loads(row.payload))
     client = shared_client_for(run.company)
     try:
+        last = len(planned.steps) - 1
         for index in range(row.steps_done, len(planned.steps)):
             _run_step(client, row, planned.steps[index])
             row.steps_done = index + 1
-            ImportRow.objects.filter(pk=row.pk).update(
-                steps_done=row.steps_done, sr_user_id=row.sr_user_id, updated_at=timezone.now()
-            )
+            if index < last:  # a retry resumes after this step (the last one: _finish records)
+                ImportRow.objects.filter(pk=row.pk).update(
+                    steps_done=row.steps_done, sr_user_id=row.sr_user_id, updated_at=timezone.now()
+                )
     except AuthRefusedError as exc:
         from imports.services.finishing import run_stop
 
@@ -139,7 +141,7 @@ def _retry_or_fail(row: ImportRow, exc: SmartRecruitersError) -> None:
 
 def _finish(row: ImportRow, status: str, message: str, *, transient: bool = False) -> None:
     """Put the row in its final state, wipe its password, count it, keep the run moving."""
-    from imports.services.dispatch import run_dispatch
+    from imports.services.dispatch import needs_top_up, run_dispatch
     from imports.services.finishing import run_finish
 
     keep = ""
@@ -154,13 +156,17 @@ def _finish(row: ImportRow, status: str, message: str, *, transient: bool = Fals
             transient=transient,
             payload=keep,
             sr_user_id=row.sr_user_id,
+            steps_done=row.steps_done,
             updated_at=timezone.now(),
         )
         if ended:
-            count_row_final(row.run_id, status)
-    if ended:
-        run_dispatch(row.run_id)
+            done, total, in_flight = count_row_final(row.run_id, status)
+    if not ended:
+        return
+    if done >= total:
         run_finish(row.run_id)
+    elif needs_top_up(in_flight, row.run.company.rate_limit_concurrency):
+        run_dispatch(row.run_id)
 
 
 def _not_sent(run: ImportRun) -> str:

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from imports.models import ImportRow, ImportRun
@@ -35,20 +35,29 @@ def _enqueue(row_ids: list[int], countdown: float | None = None) -> None:
             tasks.apply_row.delay(row_id)
 
 
+def window_size(concurrency: int) -> int:
+    return settings.IMPORT_WINDOW_FACTOR * concurrency
+
+
+def needs_top_up(in_flight: int, concurrency: int) -> bool:
+    """Top the window up once a quarter of it has come back (not after every row)."""
+    window = window_size(concurrency)
+    return in_flight <= window - max(1, window // 4)
+
+
 def run_dispatch(run_id: int) -> int:
     """Queue the run's next pending rows until its window is full; the number queued."""
     with transaction.atomic():
         run = (
-            ImportRun.objects.select_for_update()
+            ImportRun.objects.select_for_update(of=("self",))
             .select_related("company")
             .filter(pk=run_id, status=ImportRun.Status.RUNNING)
             .first()
         )
         if run is None:
             return 0
-        window = settings.IMPORT_WINDOW_FACTOR * run.company.rate_limit_concurrency
-        in_flight = run.rows.filter(status__in=OPEN_ROW).count()
-        room = window - in_flight
+        in_flight = run.rows_dispatched - run.rows_returned
+        room = window_size(run.company.rate_limit_concurrency) - in_flight
         if room <= 0:
             return 0
         ids = list(
@@ -57,8 +66,11 @@ def run_dispatch(run_id: int) -> int:
             .values_list("pk", flat=True)[:room]
         )
         if ids:
-            ImportRow.objects.filter(pk__in=ids, status=ImportRow.Status.PENDING).update(
+            ImportRow.objects.filter(pk__in=ids).update(
                 status=ImportRow.Status.QUEUED, queued_at=timezone.now()
+            )
+            ImportRun.objects.filter(pk=run_id).update(
+                rows_dispatched=F("rows_dispatched") + len(ids)
             )
             transaction.on_commit(lambda: _enqueue(ids))
     return len(ids)

@@ -101,9 +101,12 @@ def run_stop(run: ImportRun, *, reason: str, status: str) -> bool:
             if status == ImportRun.Status.CANCELLED
             else f"Not sent: {reason}"
         )
+        queued = skipped.filter(status=ImportRow.Status.QUEUED).count()
         count = skipped.update(status=ImportRow.Status.SKIPPED, message=message, transient=True)
         ImportRun.objects.filter(pk=run.pk).update(
-            rows_done=F("rows_done") + count, rows_skipped=F("rows_skipped") + count
+            rows_done=F("rows_done") + count,
+            rows_skipped=F("rows_skipped") + count,
+            rows_returned=F("rows_returned") + queued,
         )
     log.warning("run %s stopped (%s): %s", run.pk, status, reason)
     run_finish(run.pk)

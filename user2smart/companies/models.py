@@ -34,13 +34,13 @@ class Company(models.Model):
     rate_limit_rps = models.PositiveSmallIntegerField(
         "requests per second",
         default=10,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="SmartRecruiters allows 10 per second per credential.",
     )
     rate_limit_concurrency = models.PositiveSmallIntegerField(
         "concurrent requests",
         default=8,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="SmartRecruiters allows 8 requests in flight per credential.",
     )
     access_key_digest = models.CharField(
