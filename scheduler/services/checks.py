@@ -1,0 +1,121 @@
+"""Checks made before a fire imports, and by the admin's Test connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scheduler import sftp
+from scheduler.models import Schedule
+from scheduler.services.errors import FireError
+from user2smart.companies.connection import client_for
+from user2smart.companies.models import Company
+from user2smart.smartrecruiters.errors import (
+    AuthRefusedError,
+    RetryableError,
+    SmartRecruitersError,
+)
+
+ADMINISTRATOR = "ADMINISTRATOR"
+SMARTRECRUITERS_TIMEOUT = (5.0, 20.0)  # connect, read
+
+
+def run_as_check(*, company: Company, email: str) -> str:
+    """Say who ``email`` is, or raise ``FireError`` unless an active administrator of the company.
+
+    The schedule imports on behalf of this person, so SmartRecruiters must know them as an
+    active ADMINISTRATOR of the company, at every run (people leave, roles change).
+    """
+    if not company.enabled:
+        raise FireError(f"The company {company} is disabled in User2Smart.")
+    if not company.has_credential:
+        raise FireError(f"No SmartRecruiters credential is set for the company {company}.")
+    try:
+        with client_for(company, timeout=SMARTRECRUITERS_TIMEOUT) as client:
+            user = client.find_user_by_email(email)
+    except AuthRefusedError as exc:
+        raise FireError(
+            f"SmartRecruiters refused the credential of {company} (HTTP {exc.status}): check "
+            "the company's API key or OAuth client."
+        ) from None
+    except RetryableError as exc:
+        raise FireError(
+            f"SmartRecruiters could not be reached to check the run-as user {email}: {exc}",
+            retryable=True,
+        ) from None
+    except SmartRecruitersError as exc:
+        raise FireError(
+            f"SmartRecruiters answered with an error while checking the run-as user {email}: {exc}"
+        ) from None
+    if user is None:
+        raise FireError(f"The run-as user {email} is not a SmartRecruiters user of {company}.")
+    if not user.get("active"):
+        raise FireError(f"The run-as user {email} is not active in SmartRecruiters.")
+    role = (user.get("systemRole") or {}).get("id") or "none"
+    if role != ADMINISTRATOR:
+        raise FireError(
+            f"The run-as user {email} is not a SmartRecruiters administrator of {company} "
+            f"(system role: {role})."
+        )
+    name = f"{user.get('firstName', '')} {user.get('lastName', '')}".strip() or email
+    return f"The run-as user {email} ({name}) is an active SmartRecruiters administrator."
+
+
+@dataclass
+class ConnectionReport:
+    """What Test connection found: each check as (passed, message), and the key to pin."""
+
+    checks: list[tuple[bool, str]] = field(default_factory=list)
+    host_key: sftp.HostKey | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(passed for passed, _ in self.checks)
+
+    def add(self, passed: bool, message: str) -> None:
+        self.checks.append((passed, message))
+
+
+def schedule_test_connection(schedule: Schedule) -> ConnectionReport:
+    """Connect with the stored settings and check everything a fire needs; change nothing.
+
+    Shows the server's host key (also when none is pinned yet), logs in against the pinned
+    key, checks that the file exists and the log folder is writable (a probe file is created
+    and removed), and that the run-as user is an active administrator.
+    """
+    report = ConnectionReport()
+    settings = schedule.sftp_settings()
+    try:
+        report.host_key = sftp.fetch_host_key(
+            settings.host, settings.port, timeout=settings.connect_timeout
+        )
+    except sftp.SftpError as exc:
+        report.add(False, str(exc))
+    if report.host_key is not None:
+        presented = (
+            f"The server at {settings.where} presents the host key {report.host_key.line} "
+            f"(fingerprint {report.host_key.fingerprint})."
+        )
+        if schedule.host_key.strip():
+            report.add(True, presented)
+        else:
+            report.add(
+                False,
+                f"{presented} No key is pinned yet: check this fingerprint with the server's "
+                "administrator, then paste the key text into Pinned host key and save.",
+            )
+    if report.host_key is not None and schedule.host_key.strip():
+        try:
+            with sftp.connect(settings) as session:
+                found = session.check(schedule.file_path, schedule.log_dir)
+            report.add(
+                True,
+                f"Logged in as {settings.username}; {found.path} is there ({found.size} bytes) "
+                f"and the log folder {schedule.log_dir} is writable.",
+            )
+        except sftp.SftpError as exc:
+            report.add(False, str(exc))
+    try:
+        report.add(True, run_as_check(company=schedule.company, email=schedule.run_as_email))
+    except FireError as exc:
+        report.add(False, exc.message)
+    return report

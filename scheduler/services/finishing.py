@@ -1,0 +1,95 @@
+"""After a scheduled run: write its log back to the SFTP server, move the file, notify.
+
+``imports`` sends the task ``scheduler.run_finished`` when a run of source "schedule" ends.
+Each step is recorded on the fire as it is done (``log_path``, ``moved_to``), so a retry after
+a transient failure does not write the log twice; a duplicate message finds the attempt
+already claimed and does nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from imports import logs
+from imports.models import ImportRun
+from scheduler import sftp
+from scheduler.cron import get_zone
+from scheduler.models import Schedule, ScheduleFire
+from scheduler.services.fires import RETRY_DELAYS
+from scheduler.services.notify import notify_run_ended
+
+log = logging.getLogger(__name__)
+
+
+def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
+    """Attempt ``attempt`` (from 0) at the after-run steps: seconds before the next, or None."""
+    fire = ScheduleFire.objects.filter(run_id=run_id).first()
+    if fire is None:
+        log.info("Run %s ended: no schedule fire started it", run_id)
+        return None
+    claimed = ScheduleFire.objects.filter(
+        pk=fire.pk, finished_at__isnull=True, finish_attempts=attempt
+    ).update(finish_attempts=attempt + 1, updated_at=timezone.now())
+    if not claimed:
+        log.info("Run %s: after-run attempt %s already made", run_id, attempt + 1)
+        return None
+    fire = ScheduleFire.objects.select_related("schedule__company", "run").get(pk=fire.pk)
+    run = fire.run
+    schedule = fire.schedule
+    fire.finish_error = ""
+    try:
+        with sftp.connect(schedule.sftp_settings()) as session:
+            if not fire.log_path:
+                day = run.created_at.astimezone(get_zone(schedule.timezone)).date()
+                fire.log_path = session.upload_log(
+                    schedule.log_dir, schedule.log_prefix, day, _log_bytes(run)
+                )
+                fire.save(update_fields=["log_path", "updated_at"])
+            if schedule.after_import == Schedule.AfterImport.MOVE and not fire.moved_to:
+                fire.moved_to, fire.finish_error = _move(session, schedule, fire, run)
+                fire.save(update_fields=["moved_to", "updated_at"])
+    except sftp.SftpError as exc:
+        if exc.retryable and attempt < len(RETRY_DELAYS):
+            delay = RETRY_DELAYS[attempt]
+            fire.finish_error = f"{exc} Trying again in {delay} seconds."
+            fire.save(update_fields=["finish_error", "updated_at"])
+            log.warning("Run %s: after-run attempt %s failed: %s", run_id, attempt + 1, exc)
+            return delay
+        fire.finish_error = str(exc)
+    fire.finished_at = timezone.now()
+    with transaction.atomic():
+        fire.save(update_fields=["finish_error", "finished_at", "updated_at"])
+        transaction.on_commit(lambda: notify_run_ended(fire, run))
+    log.info("Run %s: log %s, moved to %s", run_id, fire.log_path or "-", fire.moved_to or "-")
+    return None
+
+
+def _log_bytes(run: ImportRun) -> bytes:
+    """The run's log; for a file that could not be read at all, one line with the reason."""
+    if run.rows_total or not run.error:
+        return bytes(run.log_csv or b"")
+    out = io.BytesIO()
+    logs.write_log(out, [logs.LogLine(0, "", "", "", "error", "ERROR", run.error)])
+    return out.getvalue()
+
+
+def _move(
+    session: sftp.SftpSession, schedule: Schedule, fire: ScheduleFire, run: ImportRun
+) -> tuple[str, str]:
+    """(new path, "") once moved; ("", why) when the file was left in place."""
+    if run.status != ImportRun.Status.FINISHED:
+        return "", f"The run did not finish, so {schedule.file_path} was left in place."
+    try:
+        now = session.stat(schedule.file_path)
+    except sftp.SftpFileNotFound:
+        return "", f"{schedule.file_path} was no longer there to be moved."
+    if now.size != run.file_size or (fire.file_modified and now.modified != fire.file_modified):
+        return "", (
+            f"{schedule.file_path} changed after it was downloaded (a new delivery?): it was "
+            "left in place, to be imported next time."
+        )
+    return session.move(schedule.file_path, schedule.move_to), ""
