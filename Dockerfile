@@ -12,6 +12,7 @@ COPY imports ./imports
 COPY scheduler ./scheduler
 RUN pip install -c constraints.txt .
 COPY manage.py ./
+COPY docs ./docs
 
 RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput
 

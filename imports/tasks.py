@@ -29,4 +29,27 @@ def sweep() -> None:
 
 @shared_task(name="imports.purge_expired", time_limit=600, soft_time_limit=570)
 def purge_expired() -> None:
+    from imports import exporting
+
     services.run_purge_expired()
+    exporting.export_purge_expired()
+
+
+@shared_task(
+    name="imports.export_users",
+    time_limit=settings.IMPORT_PLAN_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_PLAN_TIME_LIMIT - 30,
+)
+def export_users(export_id: int) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from imports import exporting
+
+    try:
+        exporting.export_run(export_id)
+    except SoftTimeLimitExceeded:
+        exporting.export_fail(
+            export_id,
+            "The export took too long and was stopped. Export without Complete, or ask the "
+            "User2Smart team for help.",
+        )

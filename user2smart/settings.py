@@ -158,6 +158,8 @@ try:
     IMPORT_SENDING_DEADLINE_SECONDS = _env_int("IMPORT_SENDING_DEADLINE_SECONDS", 200, minimum=1)
     IMPORT_SWEEP_SECONDS = _env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
     IMPORT_PLAN_TIME_LIMIT = 3600
+    # Where the shared rate limiter keeps its state in Redis (per credential below it).
+    RATE_LIMIT_REDIS_PREFIX = _env("RATE_LIMIT_REDIS_PREFIX", "user2smart:ratelimit")
     IMPORT_KEEP_FAILED_ROWS_DAYS = _env_int("IMPORT_KEEP_FAILED_ROWS_DAYS", 7, minimum=0)
     # Every call to SmartRecruiters: seconds to connect, and to wait for an answer.
     SMARTRECRUITERS_CONNECT_TIMEOUT = _env_int("SMARTRECRUITERS_CONNECT_TIMEOUT", 5, minimum=1)
@@ -265,6 +267,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "user2smart" / "static"]
 STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

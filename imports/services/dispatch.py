@@ -46,23 +46,28 @@ def needs_top_up(in_flight: int, concurrency: int) -> bool:
 
 
 def run_dispatch(run_id: int) -> int:
-    """Queue the run's next pending rows until its window is full; the number queued."""
+    """Queue the run's next pending rows until its window is full; the number queued.
+
+    Dispatchers do not wait for each other (rows every worker finishes would queue up behind a
+    lock on the run): two at once take different rows (SKIP LOCKED) and may overfill the window
+    by a few rows, which the next top-ups absorb.
+    """
+    run = (
+        ImportRun.objects.select_related("company")
+        .filter(pk=run_id, status=ImportRun.Status.RUNNING)
+        .first()
+    )
+    if run is None:
+        return 0
+    in_flight = run.rows_dispatched - run.rows_returned
+    room = window_size(run.company.rate_limit_concurrency) - in_flight
+    if room <= 0:
+        return 0
     with transaction.atomic():
-        run = (
-            ImportRun.objects.select_for_update(of=("self",))
-            .select_related("company")
-            .filter(pk=run_id, status=ImportRun.Status.RUNNING)
-            .first()
-        )
-        if run is None:
-            return 0
-        in_flight = run.rows_dispatched - run.rows_returned
-        room = window_size(run.company.rate_limit_concurrency) - in_flight
-        if room <= 0:
-            return 0
         ids = list(
             run.rows.filter(status=ImportRow.Status.PENDING)
             .order_by("line")
+            .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:room]
         )
         if ids:

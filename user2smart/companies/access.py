@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -56,9 +56,14 @@ def company_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     """A page of the signed-in person's current company: `request.company` is set; a person
     without a company gets a page that says so."""
 
-    @login_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                # A live part of a page whose session ended: reload the whole page (to sign-in),
+                # not the sign-in form inside the live part.
+                return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+            return redirect_to_login(request.get_full_path())
         company = current_company(request)
         if company is None:
             return render(request, "companies/no_company.html", status=403)

@@ -37,6 +37,7 @@ def limiter_for(company: Company) -> RateLimiter:
         concurrency=company.rate_limit_concurrency,
         # A slot left by a killed process comes back a little after any call could still run.
         lease_seconds=settings.SMARTRECRUITERS_READ_TIMEOUT + 10,
+        prefix=settings.RATE_LIMIT_REDIS_PREFIX,
     )
 
 

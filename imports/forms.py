@@ -1,0 +1,103 @@
+"""The forms of the company admins' pages: what can be chosen, in words an HR admin reads."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from imports.csvfile import CsvFileError
+from imports.models import Mode
+from imports.services.intake import clean_options
+
+HEADER_CHOICES = [
+    ("auto", "Detect"),
+    ("yes", "Yes: the first line names the columns"),
+    ("no", "No: the first line is a user"),
+]
+DELIMITER_CHOICES = [
+    ("auto", "Detect"),
+    (",", "Comma ,"),
+    (";", "Semicolon ;"),
+    ("\t", "Tab"),
+    ("|", "Vertical bar |"),
+]
+QUOTECHAR_CHOICES = [
+    ("auto", "Detect"),
+    ('"', 'Double quote "'),
+    ("'", "Single quote '"),
+    ("none", "None"),
+]
+ENCODING_CHOICES = [
+    ("auto", "Detect"),
+    ("utf-8", "UTF-8"),
+    ("utf-8-sig", "UTF-8 with BOM (Excel's CSV UTF-8)"),
+    ("utf-16", "UTF-16 (Excel's Unicode text)"),
+    ("cp1252", "Windows-1252 (Excel's CSV on Windows)"),
+    ("latin-1", "Latin-1 (ISO-8859-1)"),
+]
+EXPORT_DELIMITER_CHOICES = DELIMITER_CHOICES[1:]
+OPTIONS = ("header", "delimiter", "quotechar", "encoding")
+
+
+def file_size_words(size: int) -> str:
+    """`50 MB`, `512 KB`: a size as people read it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One row per user, in the User2Smart format (see Help).",
+        error_messages={
+            "required": "Choose the CSV file to import.",
+            "empty": "This file is empty: choose the file that holds your users.",
+        },
+    )
+    mode = forms.ChoiceField(
+        choices=Mode.choices,
+        initial=Mode.UPSERT,
+        widget=forms.RadioSelect,
+        help_text="Create: only new users. Update: only existing users. Create or update: both.",
+    )
+    header = forms.ChoiceField(label="Header line", choices=HEADER_CHOICES, initial="auto")
+    delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, initial="auto")
+    quotechar = forms.ChoiceField(
+        label="Quotation character", choices=QUOTECHAR_CHOICES, initial="auto"
+    )
+    encoding = forms.ChoiceField(choices=ENCODING_CHOICES, initial="auto")
+    preview = forms.BooleanField(
+        label="Preview before applying",
+        required=False,
+        initial=True,
+        help_text="Shows what will happen to each user; nothing changes until you click Apply.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs.update(
+            {
+                "accept": ".csv,.txt,text/csv,text/plain",
+                "data-max-bytes": settings.IMPORT_MAX_FILE_BYTES,
+                "data-max-words": file_size_words(settings.IMPORT_MAX_FILE_BYTES),
+                "aria-describedby": "id_file_helptext id_file_size_error",
+            }
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        try:
+            cleaned["options"] = clean_options({name: cleaned.get(name) for name in OPTIONS})
+        except (CsvFileError, ValueError) as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+class ExportForm(forms.Form):
+    delimiter = forms.ChoiceField(choices=EXPORT_DELIMITER_CHOICES, initial=",")
+    complete = forms.BooleanField(
+        label="Complete (add each user's location)",
+        required=False,
+        help_text="Reads every user one by one, so it runs in the background with a progress bar.",
+    )

@@ -1,0 +1,1 @@
+"""The company admins' pages: imports, history, export, roles and groups, help."""

@@ -1,0 +1,163 @@
+"""How runs and rows read on the pages: words and figures, no database access."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from imports.csvfile import Dialect
+from imports.models import ImportRow, ImportRun
+
+FIELD_LABELS = {
+    "email": "Email",
+    "firstName": "First name",
+    "lastName": "Last name",
+    "systemRole": "System role",
+    "externalData": "External data",
+    "language": "Language",
+    "ssoIdentifier": "SSO identifier",
+    "location": "Location",
+    "accessGroups": "Access groups",
+    "active": "Active",
+}
+LOCATION_ORDER = ("countryCode", "regionCode", "city", "address", "postalCode")
+ROW_RESULTS = {
+    ImportRow.Status.DONE: "OK",
+    ImportRow.Status.ERROR: "Error",
+    ImportRow.Status.SKIPPED: "Not sent",
+}
+# Row filters of the run page: name -> (label, filter of the rows query).
+ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "all": ("All rows", {}),
+    "errors": ("Errors only", {"status__in": [ImportRow.Status.ERROR, ImportRow.Status.SKIPPED]}),
+    "create": ("Create", {"action": ImportRow.Action.CREATE}),
+    "update": ("Update", {"action": ImportRow.Action.UPDATE}),
+    "unchanged": ("Unchanged", {"action": ImportRow.Action.UNCHANGED}),
+}
+
+
+def value_words(value: Any) -> str:
+    """One old or new value of a change, as text."""
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):  # a location
+        parts = [str(value[key]) for key in LOCATION_ORDER if value.get(key)]
+        return ", ".join(parts) or "(empty)"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One row of the rows table."""
+
+    line: int
+    email: str
+    name: str
+    action: str
+    action_label: str
+    result: str
+    failed: bool
+    message: str
+    changes: list[Change]
+    errors: list[dict[str, Any]]
+
+
+def row_view(row: ImportRow) -> RowView:
+    changes = [
+        Change(FIELD_LABELS.get(name, name), value_words(pair[0]), value_words(pair[1]))
+        for name, pair in row.changes.items()
+    ]
+    failed = row.status in (ImportRow.Status.ERROR, ImportRow.Status.SKIPPED)
+    # A planned error repeats its errors in the message: the errors list says it better.
+    message = "" if row.errors and row.action == ImportRow.Action.ERROR else row.message
+    return RowView(
+        line=row.line,
+        email=row.email,
+        name=f"{row.first_name} {row.last_name}".strip(),
+        action=row.action,
+        action_label=row.get_action_display(),
+        result=ROW_RESULTS.get(row.status, ""),
+        failed=failed,
+        message=message,
+        changes=changes,
+        errors=row.errors,
+    )
+
+
+def dialect_words(run: ImportRun) -> str:
+    """What was found in the file, e.g. `UTF-8 with BOM, semicolon-separated, ..., header line`."""
+    if not run.encoding or not run.delimiter or run.has_header is None:
+        return ""
+    dialect = Dialect(run.encoding, run.delimiter, run.quotechar or None, run.has_header)
+    return dialect.describe()
+
+
+def started_by(run: ImportRun) -> str:
+    if run.source == ImportRun.Source.SCHEDULE:
+        return "schedule"
+    if run.source == ImportRun.Source.COMMAND:
+        return "command line"
+    if run.created_by is None:
+        return "a removed user"
+    return run.created_by.get_full_name() or run.created_by.get_username()
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    percent: int
+    rate: float | None
+    seconds_left: int | None
+
+    @property
+    def time_left(self) -> str:
+        return duration_words(self.seconds_left)
+
+
+def progress_of(
+    *,
+    rows_done: int,
+    rows_total: int,
+    rows_done_at_start: int,
+    started_at: datetime | None,
+    now: datetime,
+) -> Progress:
+    """Done / total, the rate since the rows started to be sent, and the time left at that rate.
+
+    Rows that needed no call (unchanged, errors) are done from the start and do not count in
+    the rate.
+    """
+    percent = math.floor(100 * rows_done / rows_total) if rows_total else 0
+    sent = rows_done - rows_done_at_start
+    elapsed = (now - started_at).total_seconds() if started_at else 0
+    if sent <= 0 or elapsed < 1:
+        return Progress(rows_done, rows_total, percent, None, None)
+    rate = sent / elapsed
+    left = max(0, rows_total - rows_done)
+    return Progress(rows_done, rows_total, percent, rate, math.ceil(left / rate))
+
+
+def duration_words(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min left" if minutes else f"about {hours} h left"

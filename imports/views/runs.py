@@ -1,0 +1,241 @@
+"""New import, the run page (preview, progress, result), its actions and downloads, history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from imports import services
+from imports.forms import ImportForm, file_size_words
+from imports.models import ImportRow, ImportRun
+from imports.views.downloads import csv_download
+from imports.views.present import (
+    ROW_FILTERS,
+    Progress,
+    dialect_words,
+    progress_of,
+    row_view,
+    started_by,
+)
+from imports.views.scope import owned
+from user2smart.companies.access import company_view
+
+ROWS_PER_PAGE = 50
+RUNS_PER_PAGE = 25
+SHOWS_ROWS = (
+    ImportRun.Status.PLANNED,
+    ImportRun.Status.FINISHED,
+    ImportRun.Status.FAILED,
+    ImportRun.Status.CANCELLED,
+    ImportRun.Status.DISCARDED,
+)
+# The run page's live part polls while the run is in one of these; any other status reloads it.
+LIVE = (ImportRun.Status.VALIDATING, ImportRun.Status.RUNNING)
+# The run without its (large, encrypted) files: pages ask only whether they are there.
+PAGE_RUNS = ImportRun.objects.defer("log_csv", "failed_rows_csv")
+PROGRESS_FIELDS = (
+    "id",
+    "company_id",
+    "status",
+    "rows_total",
+    "rows_done",
+    "count_unchanged",
+    "count_error",
+    "started_at",
+)
+
+
+@require_http_methods(["GET", "POST"])
+@company_view
+def new_import(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            run = services.run_start(
+                company=request.company,
+                file=upload,
+                file_name=upload.name,
+                mode=form.cleaned_data["mode"],
+                source=ImportRun.Source.UPLOAD,
+                options=form.cleaned_data["options"],
+                dry_run=form.cleaned_data["preview"],
+                created_by=request.user,
+            )
+            return redirect("imports:run", run_id=run.pk)
+    else:
+        form = ImportForm()
+    max_words = file_size_words(settings.IMPORT_MAX_FILE_BYTES)
+    return render(request, "imports/new.html", {"form": form, "max_words": max_words})
+
+
+@require_GET
+@company_view
+def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    runs = PAGE_RUNS.select_related("created_by").annotate(
+        has_log=ExpressionWrapper(Q(log_csv__isnull=False), output_field=BooleanField()),
+        has_failed_rows=ExpressionWrapper(~Q(failed_rows_csv=""), output_field=BooleanField()),
+    )
+    run = owned(request, runs, run_id, page=True)
+    context = {
+        "run": run,
+        "dialect": dialect_words(run),
+        "started_by": started_by(run),
+        "live": run.status in LIVE,
+        "done_ok": run.rows_done - run.rows_failed - run.rows_skipped,
+        "failed_sending": run.rows_failed - run.count_error,
+    }
+    if run.status == ImportRun.Status.RUNNING:
+        context["progress"] = _progress(run)
+    if run.status in SHOWS_ROWS and run.rows_total:
+        context.update(_rows_context(request, run))
+        context["can_retry"] = _can_retry(run)
+    return render(request, "imports/run.html", context)
+
+
+@require_GET
+@company_view
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The live part of the run page (htmx, every second): the run's counters, never its rows.
+
+    When the run has left the status the page shows, the answer asks htmx to reload the page.
+    """
+    run = owned(request, ImportRun.objects.only(*PROGRESS_FIELDS), run_id)
+    if run.status != request.GET.get("status"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = {"run": run}
+    if run.status == ImportRun.Status.RUNNING:
+        context["progress"] = _progress(run)
+    return HttpResponse(render_to_string("imports/_progress.html", context))
+
+
+@require_GET
+@company_view
+def run_rows(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The rows table of the run page, one page of one filter (htmx)."""
+    run = owned(request, PAGE_RUNS, run_id)
+    context = {"run": run, **_rows_context(request, run)}
+    return render(request, "imports/_rows.html", context)
+
+
+@require_POST
+@company_view
+def run_apply(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, PAGE_RUNS, run_id)
+    if services.run_apply(run=run):
+        messages.success(request, "The changes are being sent to SmartRecruiters.")
+    else:
+        messages.error(request, "This preview can no longer be applied.")
+    return redirect("imports:run", run_id=run.pk)
+
+
+@require_POST
+@company_view
+def run_discard(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, PAGE_RUNS, run_id)
+    if services.run_discard(run=run):
+        messages.success(request, "The preview was discarded: nothing was changed.")
+    else:
+        messages.error(request, "This preview can no longer be discarded.")
+    return redirect("imports:run", run_id=run.pk)
+
+
+@require_POST
+@company_view
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, PAGE_RUNS, run_id)
+    if services.run_cancel(run=run):
+        messages.success(request, "The import was cancelled. Rows already sent stay as they are.")
+    else:
+        messages.error(request, "This import is no longer running.")
+    return redirect("imports:run", run_id=run.pk)
+
+
+@require_POST
+@company_view
+def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, PAGE_RUNS, run_id)
+    count = services.run_retry_failed(run=run)
+    if count:
+        rows = "row is" if count == 1 else "rows are"
+        messages.success(request, f"{count} {rows} being sent again.")
+    else:
+        messages.error(request, "There are no failed rows to send again.")
+    return redirect("imports:run", run_id=run.pk)
+
+
+@require_GET
+@company_view
+def run_log(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, ImportRun.objects.only("company_id", "log_csv"), run_id)
+    if not run.log_csv:
+        return _gone(request, "The log is written when the import ends.")
+    return csv_download(bytes(run.log_csv), f"user2smart-import-{run.pk}-log.csv")
+
+
+@require_GET
+@company_view
+def run_failed_rows(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = owned(request, ImportRun.objects.only("company_id", "failed_rows_csv"), run_id)
+    if not run.failed_rows_csv:
+        return _gone(request, "This import has no failed rows to download (any more).")
+    content = run.failed_rows_csv.encode("utf-8")
+    return csv_download(content, f"user2smart-import-{run.pk}-failed-rows.csv")
+
+
+@require_GET
+@company_view
+def history(request: HttpRequest) -> HttpResponse:
+    runs = PAGE_RUNS.filter(company=request.company).select_related("created_by")
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    entries = [(run, started_by(run)) for run in page]
+    return render(request, "imports/history.html", {"page": page, "entries": entries})
+
+
+def _progress(run: ImportRun) -> Progress:
+    return progress_of(
+        rows_done=run.rows_done,
+        rows_total=run.rows_total,
+        rows_done_at_start=run.count_unchanged + run.count_error,
+        started_at=run.started_at,
+        now=timezone.now(),
+    )
+
+
+def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
+    show = request.GET.get("show", "all")
+    if show not in ROW_FILTERS:
+        show = "all"
+    rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by("line").defer("payload")
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "show": show,
+        "filters": [(name, label) for name, (label, _) in ROW_FILTERS.items()],
+        "rows_page": page,
+        "rows": [row_view(row) for row in page],
+    }
+
+
+def _can_retry(run: ImportRun) -> bool:
+    if run.is_open or run.finished_at is None:
+        return False
+    return (
+        run.rows.filter(
+            status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED], transient=True
+        )
+        .exclude(payload="")
+        .exists()
+    )
+
+
+def _gone(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "imports/gone.html", {"message": message}, status=404)
