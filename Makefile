@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo demo-import test lint format install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "User2Smart needs Python 3.11 or newer.")'
@@ -17,6 +17,11 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m user2smart.demo
+
+# Import the demo's sample file into the emulated SmartRecruiters (with `make demo` running).
+demo-import: $(STAMP)
+	DJANGO_DEBUG=true REDIS_URL=$$(cat demo-data/redis-url 2>/dev/null || echo redis://127.0.0.1:6379/0) \
+		$(BIN)/python manage.py import_users demo-data/sample-users.csv --company demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

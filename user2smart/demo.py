@@ -111,6 +111,8 @@ class Demo:
             time.sleep(0.1)
 
     def run(self) -> None:
+        from user2smart.demo_seed import SIGNIN_APP_ID, SIGNIN_APP_SECRET
+
         os.environ.setdefault("DJANGO_DEBUG", "true")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "user2smart.settings")
         web_port = int(os.environ.get("DEMO_PORT", "8000"))
@@ -119,6 +121,14 @@ class Demo:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self.ensure_redis()
+        (DATA / "redis-url").write_text(os.environ["REDIS_URL"])
+        self.emulator_port = int(os.environ.get("DEMO_EMULATOR_PORT", "8001"))
+        if _port_open("127.0.0.1", self.emulator_port):
+            self.emulator_port = _free_port()
+        # "Sign in with SmartRecruiters" goes to the emulator's sign-in page.
+        os.environ["SMARTRECRUITERS_SIGNIN_CLIENT_ID"] = SIGNIN_APP_ID
+        os.environ["SMARTRECRUITERS_SIGNIN_CLIENT_SECRET"] = SIGNIN_APP_SECRET
+        os.environ["SMARTRECRUITERS_SIGNIN_URL"] = f"http://127.0.0.1:{self.emulator_port}"
 
         import django
 
@@ -127,7 +137,8 @@ class Demo:
 
         call_command("migrate", verbosity=0)
         username, password = self.demo_admin()
-        emulator_url = self.start_emulator()
+        emulator_url, access_key = self.start_emulator()
+        sample = write_sample_file(DATA / "sample-users.csv")
 
         self.spawn(
             "worker",
@@ -163,6 +174,9 @@ class Demo:
             f"  Admin:     {site}/admin/   login: {username}   password: {password}",
             f"  Health:    {site}/healthz",
             f"  Emulated SmartRecruiters: {emulator_url} (company '{DEMO_COMPANY}')",
+            f"  Sign in with SmartRecruiters: access key {access_key}, then pick "
+            "hr.admin@acme.example",
+            f"  Sample file: {sample}  (import it: make demo-import)",
             f"  Logs:      {DATA}/*.log",
             "",
         ]
@@ -189,12 +203,10 @@ class Demo:
 
     def start_emulator(self) -> str:
         from user2smart.companies.models import Membership
-        from user2smart.companies.services import company_save
+        from user2smart.companies.services import company_issue_access_key, company_save
         from user2smart.demo_seed import seed_emulator
 
-        port = int(os.environ.get("DEMO_EMULATOR_PORT", "8001"))
-        if _port_open("127.0.0.1", port):
-            port = _free_port()
+        port = self.emulator_port
         state = DATA / "emulator.json"
         self.spawn(
             "emulator",
@@ -215,7 +227,22 @@ class Demo:
 
         admin = get_user_model().objects.get(username="admin")
         Membership.objects.get_or_create(user=admin, company=saved.company)
-        return url
+        return url, company_issue_access_key(company=saved.company)
+
+
+def write_sample_file(path: Path) -> Path:
+    """A file for the demo company: creates, updates, a deactivation and one error to fix."""
+    import csv
+
+    from imports.csvfile import COLUMNS
+    from user2smart.demo_seed import sample_rows
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        for row in sample_rows():
+            writer.writerow({name: row.get(name, "") for name in COLUMNS})
+    return path
 
 
 def main() -> None:

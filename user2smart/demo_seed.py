@@ -117,6 +117,67 @@ def demo_company(api_key: str) -> dict:
     }
 
 
+def sample_rows() -> list[dict[str, str]]:
+    """The demo's sample file: three updates, five new people, a deactivation, one error."""
+    users = demo_company("unused")["users"]
+    rows = []
+    for user in users[1:4]:
+        rows.append(_row(user, lastName=f"{user['lastName']}-Smith"))
+    rows.append(_row(users[4], active="false", enabled="false"))
+    rows.append(_row(users[5]))  # unchanged
+    for n, (first, last) in enumerate(
+        [("Nina", "Berg"), ("Omar", "Haddad"), ("Pia", "Sato"), ("Raul", "Silva"), ("Sara", "Lind")]
+    ):
+        rows.append(
+            {
+                "email": f"{first}.{last}@acme.example".lower(),
+                "firstName": first,
+                "lastName": last,
+                "systemRoleId": "Hiring Manager" if n % 2 else "EMPLOYEE",
+                "externalData": f"N{100 + n}",
+                "languageCode": "en",
+                "active": "true",
+                "enabled": "true",
+                "countryCode": "FR",
+                "city": "Lyon",
+                "accessGroupId": "Engineering" if n % 2 else "",
+                "sendEmail": "true",
+            }
+        )
+    rows.append(
+        {
+            "email": "no.country@acme.example",
+            "firstName": "Tom",
+            "lastName": "Wrong",
+            "systemRoleId": "EMPLOYEE",
+            "languageCode": "en",
+            "active": "true",
+            "enabled": "true",
+            "city": "Somewhere",
+        }
+    )
+    return rows
+
+
+def _row(user: dict, **changes: str) -> dict[str, str]:
+    location = user.get("location") or {}
+    row = {
+        "email": user["email"],
+        "firstName": user["firstName"],
+        "lastName": user["lastName"],
+        "systemRoleId": user["systemRole"]["id"],
+        "externalData": user.get("externalData", ""),
+        "languageCode": user["language"]["code"],
+        "active": "true" if user["active"] else "false",
+        "enabled": "true" if user["active"] else "false",
+        "countryCode": location.get("countryCode", ""),
+        "city": location.get("city", ""),
+        "accessGroupId": "|".join(g["id"] for g in user.get("accessGroups", [])),
+    }
+    row.update(changes)
+    return row
+
+
 def _call(url: str, method: str = "GET", body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 (the local emulator)
