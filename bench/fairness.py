@@ -84,7 +84,10 @@ def main() -> None:
         f"B took {took:.2f} s; its own limit allows {allowed:.2f} s; "
         f"over by {took - allowed:.2f} s (target <= 3 s)"
     )
-    print(f"429 answers: {stats['throttled']}")
+    for label, figures in sorted(stats["credentials"].items()):
+        print(f"{label}: {figures['requests']} requests, {figures['throttled']} x 429, highest "
+              f"1-s window {figures['max_requests_1s']}, highest in flight "
+              f"{figures['max_concurrency']}")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,10 @@ class ImportRow(models.Model):
     create_sent = models.BooleanField(
         default=False, help_text="A create may have reached SmartRecruiters: look up first."
     )
+    lookup_first = models.BooleanField(
+        default=False,
+        help_text="Set when claimed: an earlier attempt may have created the user already.",
+    )
     payload = EncryptedTextField(
         blank=True, default="", help_text="Planned steps and input values; purged when done."
     )

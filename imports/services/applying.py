@@ -15,13 +15,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from imports.messages import done_message, rejected_message, transient_message
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow, Step, StepKind
-from imports.services.planning import count_row_final
+from imports.services.counting import end_row
 from user2smart.companies.connection import shared_client_for
 from user2smart.smartrecruiters.client import SmartRecruitersClient
 from user2smart.smartrecruiters.errors import (
@@ -39,8 +39,17 @@ class RowFailed(Exception):
 
 
 def row_apply(row_id: int) -> None:
+    # One statement claims the row and, for a create not yet done, records that the create may
+    # be sent from now on; `lookup_first` keeps whether an earlier attempt had got that far.
     claimed = ImportRow.objects.filter(pk=row_id, status=ImportRow.Status.QUEUED).update(
-        status=ImportRow.Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+        status=ImportRow.Status.SENDING,
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+        lookup_first=F("create_sent"),
+        create_sent=Case(
+            When(action=ImportRow.Action.CREATE, steps_done=0, then=Value(True)),
+            default=F("create_sent"),
+        ),
     )
     if not claimed:
         return  # a duplicate delivery, or a row already put back by the sweeper and done
@@ -100,13 +109,11 @@ def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None
 
 def _create(client: SmartRecruitersClient, row: ImportRow, body: dict) -> str:
     email = body["email"]
-    if row.create_sent:
-        # An earlier attempt sent the create and never recorded the answer: it may have worked.
+    if row.lookup_first:
+        # An earlier attempt may have sent the create and never recorded the answer.
         found = client.find_user_by_email(email)
         if found is not None:
             return str(found["id"])
-    ImportRow.objects.filter(pk=row.pk).update(create_sent=True)
-    row.create_sent = True
     try:
         return str(client.create_user(body)["id"])
     except RejectedError as exc:
@@ -149,20 +156,18 @@ def _finish(row: ImportRow, status: str, message: str, *, transient: bool = Fals
         # Failed rows keep their plan without the password, for "retry failed rows" and the
         # failed-rows file; it is purged with the run's files.
         keep = json.dumps(PlannedRow.from_json(json.loads(row.payload)).redacted().to_json())
-    with transaction.atomic():
-        ended = ImportRow.objects.filter(pk=row.pk, status=ImportRow.Status.SENDING).update(
-            status=status,
-            message=message,
-            transient=transient,
-            payload=keep,
-            sr_user_id=row.sr_user_id,
-            steps_done=row.steps_done,
-            updated_at=timezone.now(),
-        )
-        if ended:
-            done, total, in_flight = count_row_final(row.run_id, status)
-    if not ended:
+    counters = end_row(
+        row,
+        status=status,
+        message=message,
+        transient=transient,
+        payload=keep,
+        sr_user_id=row.sr_user_id,
+        steps_done=row.steps_done,
+    )
+    if counters is None:
         return
+    done, total, in_flight = counters
     if done >= total:
         run_finish(row.run_id)
     elif needs_top_up(in_flight, row.run.company.rate_limit_concurrency):

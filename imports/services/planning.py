@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions, read_csv
@@ -185,26 +185,3 @@ def run_apply(*, run: ImportRun) -> bool:
         run_dispatch(run.pk)
         run_finish(run.pk)
     return bool(started)
-
-
-def count_row_final(run_id: int, status: str) -> tuple[int, int, int]:
-    """Count a dispatched row that reached a final state; the run's (done, total, in flight).
-
-    One statement: this runs once per row, from every worker, on the same run row.
-    """
-    table = ImportRun._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET rows_done = rows_done + 1, "  # noqa: S608 (our table name)
-            "rows_failed = rows_failed + %s, rows_skipped = rows_skipped + %s, "
-            "rows_returned = rows_returned + 1, updated_at = %s WHERE id = %s "
-            "RETURNING rows_done, rows_total, rows_dispatched - rows_returned",
-            [
-                int(status == ImportRow.Status.ERROR),
-                int(status == ImportRow.Status.SKIPPED),
-                timezone.now(),
-                run_id,
-            ],
-        )
-        done, total, in_flight = cursor.fetchone()
-    return done, total, in_flight

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,7 +65,7 @@ class SmartRecruitersClient:
         self.limiter = limiter
         self.timeout = timeout
         self.retries = retries
-        self.session = session or requests.Session()
+        self.session = session or _session(self.base_url)
 
     def __repr__(self) -> str:
         return f"<SmartRecruitersClient {self.base_url} {self.credential!r}>"
@@ -263,6 +264,18 @@ class SmartRecruitersClient:
             timeout=self.timeout,
             limiter=self.limiter,
         )
+
+
+def _session(base_url: str) -> requests.Session:
+    """A session that reads the environment's proxy and CA settings once, when it is made:
+    requests otherwise scans the whole environment again on every request."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
+    return session
 
 
 def _retry_wait(exc: RetryableError, attempt: int) -> float:

@@ -94,3 +94,37 @@ def test_issuing_an_access_key_shows_it_once_and_stores_only_its_digest(admin_cl
         key
         not in admin_client.get(f"/admin/companies/company/{company.pk}/change/").content.decode()
     )
+
+
+@pytest.mark.integration
+def test_test_connection_says_who_the_credential_acts_as(admin_client, emulator, db):
+    from tests.fixtures.emulator import ACME_API_KEY
+
+    good = Company.objects.create(
+        name="Acme", slug="acme", api_url=emulator.url, api_key=ACME_API_KEY
+    )
+    bad = Company.objects.create(
+        name="Wrong", slug="wrong", api_url=emulator.url, api_key="not-a-key-of-anyone"
+    )
+
+    ok = admin_client.post(f"/admin/companies/company/{good.pk}/test-connection/", follow=True)
+    refused = admin_client.post(f"/admin/companies/company/{bad.pk}/test-connection/", follow=True)
+
+    assert "Connected to SmartRecruiters as Erin Admin (Administrator)" in ok.content.decode()
+    assert "SmartRecruiters refused the credential (HTTP 401)" in refused.content.decode()
+
+
+def test_test_connection_explains_an_unreachable_server(admin_client, company):
+    from tests.fixtures.services import free_port
+
+    company.api_url = f"http://127.0.0.1:{free_port()}"
+    company.save()
+
+    page = admin_client.post(
+        "/admin/companies/company/",
+        {"action": "test_connection", "_selected_action": [company.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "SmartRecruiters could not be reached at http://127.0.0.1:" in page
+    assert API_KEY not in page
