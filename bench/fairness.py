@@ -85,9 +85,11 @@ def main() -> None:
         f"over by {took - allowed:.2f} s (target <= 3 s)"
     )
     for label, figures in sorted(stats["credentials"].items()):
-        print(f"{label}: {figures['requests']} requests, {figures['throttled']} x 429, highest "
-              f"1-s window {figures['max_requests_1s']}, highest in flight "
-              f"{figures['max_concurrency']}")
+        print(
+            f"{label}: {figures['requests']} requests, {figures['throttled']} x 429, highest "
+            f"1-s window {figures['max_requests_1s']}, highest in flight "
+            f"{figures['max_concurrency']}"
+        )
 
 
 if __name__ == "__main__":

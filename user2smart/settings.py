@@ -148,7 +148,7 @@ try:
     IMPORT_MAX_FILE_BYTES = _env_int("IMPORT_MAX_FILE_MB", 50, minimum=1) * 1024 * 1024
     IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000, minimum=1)
     # Rows of one run in the queue at once, as a multiple of the company's concurrency.
-    IMPORT_WINDOW_FACTOR = _env_int("IMPORT_WINDOW_FACTOR", 3, minimum=1)
+    IMPORT_WINDOW_FACTOR = _env_int("IMPORT_WINDOW_FACTOR", 2, minimum=1)
     # A row sent this many times without an answer ends in error ("Retry failed rows").
     IMPORT_ROW_MAX_ATTEMPTS = _env_int("IMPORT_ROW_MAX_ATTEMPTS", 6, minimum=1)
     IMPORT_RETRY_MAX_SECONDS = _env_int("IMPORT_RETRY_MAX_SECONDS", 60, minimum=1)

@@ -28,11 +28,10 @@ OPEN_ROW = (ImportRow.Status.QUEUED, ImportRow.Status.SENDING)
 def _enqueue(row_ids: list[int], countdown: float | None = None) -> None:
     from imports import tasks
 
-    for row_id in row_ids:
-        if countdown:
-            tasks.apply_row.apply_async((row_id,), countdown=countdown)
-        else:
-            tasks.apply_row.delay(row_id)
+    # One producer (one broker connection) for the whole batch.
+    with tasks.apply_row.app.producer_or_acquire() as producer:
+        for row_id in row_ids:
+            tasks.apply_row.apply_async((row_id,), countdown=countdown, producer=producer)
 
 
 def window_size(concurrency: int) -> int:
@@ -40,9 +39,9 @@ def window_size(concurrency: int) -> int:
 
 
 def needs_top_up(in_flight: int, concurrency: int) -> bool:
-    """Top the window up once a quarter of it has come back (not after every row)."""
+    """Top the window up once a third of it has come back (not after every row)."""
     window = window_size(concurrency)
-    return in_flight <= window - max(1, window // 4)
+    return in_flight <= window - max(1, window // 3)
 
 
 def run_dispatch(run_id: int) -> int:

@@ -7,6 +7,8 @@ limiter keeps every process on every machine within both limits:
   than `rps` requests started in the last `1 + margin` seconds. The margin (default 30 ms) covers
   the jitter between the moment Redis grants a slot and the moment the request reaches
   SmartRecruiters, which measures its windows at its end; it costs ~3 % of the throughput.
+  Starts are also paced at least `PACING / rps` apart, so that a crowd of waiting requests is
+  spread over the window instead of arriving at once (arrival jitter is worst in a burst).
 - **Concurrency**: in-flight slots are leases in a second sorted set, scored by their expiry.
   Leaving `slot()` returns the lease; a process killed mid-request leaves a lease that expires
   after `lease_seconds` (keep it a little above the client's read timeout), so the slot comes back.
@@ -52,11 +54,15 @@ BACKOFF_CAP_SECONDS = 60.0
 BACKOFF_MEMORY_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 600.0
 POLL_SECONDS = 0.02
+# Two starts are at least PACING / rps apart (50 ms at 10 req/s): a burst of waiting requests is
+# spread out instead of arriving at once, where its arrival jitter would push one of them into
+# the next window. The window still decides the rate.
+PACING = 0.5
 FALLBACK_RPS = 1
 FALLBACK_CONCURRENCY = 1
 REDIS_RETRY_SECONDS = 5.0
 
-# KEYS: starts, leases, backoff-until. ARGV: rps, concurrency, window_us, lease_us, token.
+# KEYS: starts, leases, backoff-until. ARGV: rps, concurrency, window_us, lease_us, token, gap_us.
 # Returns 0 when the slot is granted, the microseconds to wait when the rate window or a back-off
 # is the obstacle, or -1 when every in-flight slot is taken.
 _ACQUIRE = """
@@ -71,6 +77,13 @@ if now < held_until then
     return held_until - now
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if newest[2] then
+    local since = now - tonumber(newest[2])
+    if since < tonumber(ARGV[6]) then
+        return math.max(1, tonumber(ARGV[6]) - since)
+    end
+end
 if redis.call('ZCARD', KEYS[1]) >= rps then
     local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
     return math.max(1, tonumber(oldest[2]) + window - now + 1)
@@ -218,12 +231,13 @@ class RateLimiter:
         token = uuid.uuid4().hex
         window_us = int((1.0 + self.margin_seconds) * 1_000_000)
         lease_us = int(self.lease_seconds * 1_000_000)
+        gap_us = int(PACING * 1_000_000 / self.rps)
         while self._redis_available():
             try:
                 wait_us = int(
                     self._acquire(
                         keys=[self.starts_key, self.leases_key, self.backoff_key],
-                        args=[self.rps, self.concurrency, window_us, lease_us, token],
+                        args=[self.rps, self.concurrency, window_us, lease_us, token, gap_us],
                     )
                 )
             except _REDIS_DOWN as exc:
