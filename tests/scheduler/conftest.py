@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from scheduler import services, tasks
 from scheduler.models import Schedule, ScheduleFire
-from tests.fixtures.emulator import ACME_API_KEY, ACME_ME_EMAIL
+from tests.fixtures.companies import connect_acme
+from tests.fixtures.emulator import ACME_ME_EMAIL
 from tests.fixtures.sshd import SftpServer
 from user2smart.companies.models import Company
-from user2smart.companies.services import company_save
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_SAMPLES = ROOT.parent / "shared" / "samples"
@@ -82,9 +82,7 @@ def countdowns_of(apply_async: Any) -> list[int]:
 @pytest.fixture
 def acme(emulator, db) -> Company:
     """Acme connected to the emulator; admin@acme.example is its active administrator."""
-    return company_save(
-        slug="acme", name="Acme Demo", api_url=emulator.url, api_key=ACME_API_KEY
-    ).company
+    return connect_acme(emulator)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from imports.models import ImportRun
-from tests.fixtures.emulator import ACME_API_KEY
+from tests.fixtures.companies import connect_acme
 from tests.fixtures.services import free_port
 from user2smart.companies.models import Company, Membership
 from user2smart.companies.services import company_save
@@ -83,9 +83,7 @@ def browser_b(member_b) -> Client:
 @pytest.fixture
 def acme(emulator, transactional_db) -> Company:
     """The Acme company of the samples, connected to the emulator with its API key."""
-    return company_save(
-        slug="acme", name="Acme Demo", api_url=emulator.url, api_key=ACME_API_KEY
-    ).company
+    return connect_acme(emulator)
 
 
 @pytest.fixture

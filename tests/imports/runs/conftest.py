@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.emulator import ACME_API_KEY
+from tests.fixtures.companies import connect_acme
 from tests.fixtures.worker import child_env
-from user2smart.companies.services import company_save
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED_SAMPLES = ROOT.parent / "shared" / "samples"
@@ -21,9 +20,7 @@ SAMPLES = SHARED_SAMPLES if SHARED_SAMPLES.exists() else ROOT / "tests" / "data"
 @pytest.fixture
 def acme(emulator, transactional_db):
     """The Acme company of the samples, connected to the emulator with its API key."""
-    return company_save(
-        slug="acme", name="Acme Demo", api_url=emulator.url, api_key=ACME_API_KEY
-    ).company
+    return connect_acme(emulator)
 
 
 def run_command(*args: str, timeout: float = 120, **env: str) -> tuple[int, str, str]:
@@ -52,9 +49,7 @@ def bulk_acme(emulator, transactional_db):
     from tests.imports.runs.files import bulk_state
 
     emulator.reset(bulk_state())
-    return company_save(
-        slug="acme", name="Acme Demo", api_url=emulator.url, api_key=ACME_API_KEY, rps=100
-    ).company
+    return connect_acme(emulator, rps=100)
 
 
 def write_file(tmp_path: Path, rows: list[dict], name: str = "people.csv") -> Path:
