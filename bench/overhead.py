@@ -80,6 +80,9 @@ def main() -> None:
         f"{ended - started:.1f} s (plan included); {len(creates)} users created, "
         f"most creates for one email: {max(creates.values())}"
     )
+    plan = (run.planned_at - run.created_at).total_seconds()
+    apply = (run.finished_at - run.started_at).total_seconds()
+    print(f"planning {plan:.1f} s; applying {apply:.1f} s = {run.rows_total / apply:.0f} rows/s")
     print(f"no-op task rate: {noop:.0f}/s before, {noop_after:.0f}/s after")
     print(f"rows/s: {rows_rate:.0f} = {100 * rows_rate / baseline:.1f} % of the no-op task rate")
 
