@@ -7,34 +7,14 @@ from django.conf import settings
 
 from imports.csvfile import CsvFileError
 from imports.models import Mode
+from imports.options import (
+    DELIMITER_CHOICES,
+    ENCODING_CHOICES,
+    HEADER_CHOICES,
+    QUOTECHAR_CHOICES,
+)
 from imports.services.intake import clean_options
 
-HEADER_CHOICES = [
-    ("auto", "Detect"),
-    ("yes", "Yes: the first line names the columns"),
-    ("no", "No: the first line is a user"),
-]
-DELIMITER_CHOICES = [
-    ("auto", "Detect"),
-    (",", "Comma ,"),
-    (";", "Semicolon ;"),
-    ("\t", "Tab"),
-    ("|", "Vertical bar |"),
-]
-QUOTECHAR_CHOICES = [
-    ("auto", "Detect"),
-    ('"', 'Double quote "'),
-    ("'", "Single quote '"),
-    ("none", "None"),
-]
-ENCODING_CHOICES = [
-    ("auto", "Detect"),
-    ("utf-8", "UTF-8"),
-    ("utf-8-sig", "UTF-8 with BOM (Excel's CSV UTF-8)"),
-    ("utf-16", "UTF-16 (Excel's Unicode text)"),
-    ("cp1252", "Windows-1252 (Excel's CSV on Windows)"),
-    ("latin-1", "Latin-1 (ISO-8859-1)"),
-]
 EXPORT_DELIMITER_CHOICES = DELIMITER_CHOICES[1:]
 OPTIONS = ("header", "delimiter", "quotechar", "encoding")
 

@@ -18,6 +18,7 @@ from django_celery_beat.models import PeriodicTask
 
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun, Mode
+from imports.options import DELIMITER_CHOICES, HEADER_CHOICES, QUOTECHAR_CHOICES
 from imports.services.intake import clean_options
 from scheduler.cron import CronError, get_zone, parse_cron
 from scheduler.sftp import SftpSettings, SftpSettingsError, load_private_key, parse_host_keys
@@ -94,24 +95,6 @@ def validate_email_list(value: str) -> None:
 class Schedule(models.Model):
     """An import of a company's HR file from its SFTP server, on a cron expression."""
 
-    class Header(models.TextChoices):
-        AUTO = "auto", "Detect"
-        YES = "yes", "Yes"
-        NO = "no", "No"
-
-    class Delimiter(models.TextChoices):
-        AUTO = "auto", "Detect"
-        COMMA = ",", "Comma (,)"
-        SEMICOLON = ";", "Semicolon (;)"
-        TAB = "\t", "Tab"
-        PIPE = "|", "Pipe (|)"
-
-    class QuoteChar(models.TextChoices):
-        AUTO = "auto", "Detect"
-        DOUBLE = '"', 'Double quote (")'
-        SINGLE = "'", "Single quote (')"
-        NONE = "none", "None"
-
     class AfterImport(models.TextChoices):
         LEAVE = "leave", "Leave the file where it is"
         MOVE = "move", "Move the file to a folder"
@@ -148,11 +131,11 @@ class Schedule(models.Model):
 
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
     header = models.CharField(
-        "header present", max_length=5, choices=Header.choices, default=Header.AUTO
+        "header present", max_length=5, choices=HEADER_CHOICES, default="auto"
     )
-    delimiter = models.CharField(max_length=5, choices=Delimiter.choices, default=Delimiter.AUTO)
+    delimiter = models.CharField(max_length=5, choices=DELIMITER_CHOICES, default="auto")
     quotechar = models.CharField(
-        "quotation character", max_length=5, choices=QuoteChar.choices, default=QuoteChar.AUTO
+        "quotation character", max_length=5, choices=QUOTECHAR_CHOICES, default="auto"
     )
     encoding = models.CharField(
         max_length=40, default="auto", help_text="auto (detect), or e.g. utf-8, windows-1252."

@@ -16,11 +16,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from imports import services
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun, Mode
+from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.selectors import run_document
 from user2smart.companies.models import Company
 
-DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "|": "|"}
-QUOTECHARS = {'"': '"', "'": "'", "none": "none", "auto": "auto"}
 POLL_SECONDS = 0.5
 
 
@@ -35,8 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--mode", choices=Mode.values, default=Mode.UPSERT)
         parser.add_argument("--dry-run", action="store_true", help="plan only, change nothing")
         parser.add_argument("--header", choices=["auto", "yes", "no"], default="auto")
-        parser.add_argument("--delimiter", choices=list(DELIMITERS), default="auto")
-        parser.add_argument("--quotechar", choices=list(QUOTECHARS), default="auto")
+        parser.add_argument("--delimiter", choices=list(CLI_DELIMITERS), default="auto")
+        parser.add_argument("--quotechar", choices=list(CLI_QUOTECHARS), default="auto")
         parser.add_argument("--encoding", default="auto", help="auto, or e.g. utf-8, cp1252")
         parser.add_argument("--json", action="store_true", help="print one JSON document")
         parser.add_argument(
@@ -58,8 +57,8 @@ class Command(BaseCommand):
             )
         csv_options = {
             "header": options["header"],
-            "delimiter": DELIMITERS[options["delimiter"]],
-            "quotechar": QUOTECHARS[options["quotechar"]],
+            "delimiter": CLI_DELIMITERS[options["delimiter"]],
+            "quotechar": CLI_QUOTECHARS[options["quotechar"]],
             "encoding": options["encoding"],
         }
         try:

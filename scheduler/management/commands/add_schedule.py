@@ -12,8 +12,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports.management.commands.import_users import DELIMITERS, QUOTECHARS
 from imports.models import Mode
+from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS, HEADER_CHOICES
 from scheduler import services
 from scheduler.cron import describe, next_runs
 from scheduler.models import Schedule
@@ -41,9 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--log-dir", help="absolute path of the log folder on the server")
         parser.add_argument("--log-prefix", help="logs are named <prefix>-YYYYMMDD.csv")
         parser.add_argument("--move-to", help="move the processed file to this folder")
-        parser.add_argument("--header", choices=Schedule.Header.values)
-        parser.add_argument("--delimiter", choices=list(DELIMITERS))
-        parser.add_argument("--quotechar", choices=list(QUOTECHARS))
+        parser.add_argument("--header", choices=[value for value, _ in HEADER_CHOICES])
+        parser.add_argument("--delimiter", choices=list(CLI_DELIMITERS))
+        parser.add_argument("--quotechar", choices=list(CLI_QUOTECHARS))
         parser.add_argument("--encoding", help="auto, or e.g. utf-8, windows-1252")
         parser.add_argument("--notify", help="emails to notify of failures, comma-separated")
         parser.add_argument(
@@ -114,9 +114,9 @@ class Command(BaseCommand):
             if options[option] is not None
         }
         if options["delimiter"] is not None:
-            values["delimiter"] = DELIMITERS[options["delimiter"]]
+            values["delimiter"] = CLI_DELIMITERS[options["delimiter"]]
         if options["quotechar"] is not None:
-            values["quotechar"] = QUOTECHARS[options["quotechar"]]
+            values["quotechar"] = CLI_QUOTECHARS[options["quotechar"]]
         if options["private_key"] is not None:
             try:
                 values["sftp_private_key"] = options["private_key"].read_text(encoding="utf-8")
