@@ -49,3 +49,10 @@ def row_document(row: ImportRow) -> dict[str, Any]:
         "errors": row.errors,
         "smartRecruitersId": row.sr_user_id,
     }
+
+
+def exit_code(run: ImportRun, document: dict[str, Any]) -> int:
+    """The commands' exit code: 0 every row fine, 1 some rows have errors, 2 nothing imported."""
+    if "counts" not in document or (run.status == ImportRun.Status.FAILED and not run.rows_total):
+        return 2
+    return 0 if document["result"] == "V" else 1

@@ -10,15 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun, Mode
 from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS
-from imports.selectors import run_document
+from imports.selectors import exit_code, run_document
 from user2smart.companies.models import Company
+from user2smart.health import workers_listening
 
 POLL_SECONDS = 0.5
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         dry_run = options["dry_run"]
-        if not dry_run and not _workers_listening():
+        if not dry_run and not workers_listening():
             raise CommandError(
                 "No worker is running, so the import could not be applied. Start one with: "
                 "celery -A user2smart worker (or preview with --dry-run)."
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
         else:
             self._summary(run, document)
-        code = _exit_code(run, document)
+        code = exit_code(run, document)
         if code:
             sys.exit(code)
 
@@ -144,20 +144,3 @@ def _progress_line(run: ImportRun, elapsed: float) -> str:
     bar = "#" * filled + "-" * (width - filled)
     status = "planning" if run.status == ImportRun.Status.VALIDATING else f"{done}/{run.rows_total}"
     return f"[{bar}] {status} rows, {rate:.1f} rows/s, {left:.0f} s left   "
-
-
-def _workers_listening() -> bool:
-    from user2smart.celery import app
-
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    try:
-        replies = app.control.inspect(timeout=1.5).active_queues() or {}
-    except OSError:
-        return False
-    return any(q.get("name") == queue for queues in replies.values() for q in queues)
-
-
-def _exit_code(run: ImportRun, document: dict) -> int:
-    if "counts" not in document or (run.status == ImportRun.Status.FAILED and not run.rows_total):
-        return 2
-    return 0 if document["result"] == "V" else 1

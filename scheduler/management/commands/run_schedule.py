@@ -17,10 +17,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports.management.commands.import_users import _exit_code, _workers_listening
-from imports.selectors import run_document
+from imports.selectors import exit_code, run_document
 from scheduler import services
 from scheduler.models import Schedule, ScheduleFire
+from user2smart.health import workers_listening
 
 POLL_SECONDS = 0.5
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"There is no schedule {options['name']!r} in the company {options['company']!r}."
             )
-        if not _workers_listening():
+        if not workers_listening():
             raise CommandError(
                 "No worker is running, so the schedule cannot run. Start one with: "
                 "celery -A user2smart worker"
@@ -99,4 +99,4 @@ def _document(fire: ScheduleFire) -> tuple[dict[str, Any], int]:
     document["log_file"] = fire.log_path or None
     if fire.finish_error:
         document["log_error"] = fire.finish_error
-    return document, _exit_code(fire.run, document)
+    return document, exit_code(fire.run, document)
