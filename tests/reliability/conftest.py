@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db.models import Count
 
-from imports.models import ImportRun
+from imports.models import ImportRow, ImportRun
 from tests.imports.runs.conftest import bulk_acme, write_file  # noqa: F401
 
 SWEEP_ENV = {
@@ -36,11 +37,24 @@ def run_state(run_id: int) -> ImportRun:
 
 
 def wait_until_ended(run_id: int, timeout: float = 180) -> ImportRun:
-    return wait_for(
-        lambda: (run := run_state(run_id)).finished_at is not None and run,
-        timeout,
-        f"run {run_id} to end",
-    )
+    try:
+        return wait_for(
+            lambda: (run := run_state(run_id)).finished_at is not None and run,
+            timeout,
+            f"run {run_id} to end",
+        )
+    except AssertionError as exc:
+        run = run_state(run_id)
+        rows = dict(
+            ImportRow.objects.filter(run_id=run_id)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        raise AssertionError(
+            f"{exc}: {run.status}, {run.rows_done}/{run.rows_total} done, "
+            f"{run.rows_dispatched - run.rows_returned} in flight, rows {rows}"
+        ) from None
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from tests.imports.runs.conftest import assert_every_row_final, import_json
 from tests.imports.runs.files import DOMAIN, person
 from tests.reliability.conftest import run_state, wait_for, wait_until_ended, write_file
 from tests.reliability.test_crashes import start_run
-from user2smart.companies.models import Company
 from user2smart.companies.services import company_save
 
 pytestmark = pytest.mark.integration
@@ -23,7 +22,7 @@ def test_a_refused_credential_stops_the_run_at_once_with_the_reason(
     run_id = start_run(write_file(tmp_path, [person(i) for i in range(2000, 2300)]))
     wait_for(lambda: run_state(run_id).rows_done >= 30, 60, "30 rows done")
 
-    Company.objects.filter(pk=bulk_acme.pk).update(api_key="revoked-key")
+    emulator.revoke(api_key=emulator.api_key)  # an admin withdraws the key in SmartRecruiters
 
     run = wait_until_ended(run_id, timeout=30)
     assert run.status == "failed"

@@ -264,6 +264,36 @@ def test_expired_tokens_answer_401_and_a_refresh_recovers(emulator):
     assert emulator.call("GET", "/users/me", token=refreshed["access_token"]).status_code == 200
 
 
+def test_a_revoked_api_key_answers_401_and_the_others_still_work(emulator):
+    assert emulator.call("GET", "/users/me").status_code == 200
+
+    emulator.revoke(api_key=emulator.api_key)
+
+    assert emulator.call("GET", "/users/me").status_code == 401
+    assert emulator.call("GET", "/users/me", api_key=GLOBEX_API_KEY).status_code == 200
+    assert emulator.api_key not in emulator.company()["api_keys"]
+
+
+def test_a_revoked_client_loses_its_tokens_and_gets_no_new_one(emulator):
+    token = client_token(emulator)
+
+    emulator.revoke(client_id=ACME_CLIENT_ID)
+
+    assert emulator.call("GET", "/users/me", token=token).status_code == 401
+    refused = token_call(
+        emulator,
+        grant_type="client_credentials",
+        client_id=ACME_CLIENT_ID,
+        client_secret=ACME_CLIENT_SECRET,
+    )
+    assert refused.status_code == 401
+
+
+def test_revoking_an_unknown_credential_is_404(emulator):
+    with pytest.raises(RuntimeError, match="404"):
+        emulator.revoke(api_key="no-such-key")
+
+
 def test_tokens_expire_after_the_configured_lifetime(emulator):
     emulator.reset({**default_state(), "token_ttl_seconds": 1})
     answer = token_call(

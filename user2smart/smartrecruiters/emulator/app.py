@@ -69,6 +69,7 @@ class Emulator:
             ("GET", "faults"): self._get_faults,
             ("POST", "faults"): self._set_faults,
             ("POST", "expire-tokens"): self._expire_tokens,
+            ("POST", "revoke"): self._revoke,
             ("GET", "stats"): self._get_stats,
             ("DELETE", "stats"): self._clear_stats,
         }
@@ -110,6 +111,21 @@ class Emulator:
 
     def _expire_tokens(self, body: bytes) -> Response:
         self.tokens.expire_all()
+        return empty_response()
+
+    def _revoke(self, body: bytes) -> Response:
+        document = self._document(body)
+        api_key = document.get("api_key") if isinstance(document, dict) else None
+        client_id = document.get("client_id") if isinstance(document, dict) else None
+        if not isinstance(api_key, str) and not isinstance(client_id, str):
+            raise ApiError(400, "INVALID_DOCUMENT", 'Give "api_key" or "client_id" to revoke.')
+        if isinstance(api_key, str):
+            revoked = self.store.revoke(api_key=api_key)
+        else:
+            revoked = self.store.revoke(client_id=client_id)
+            self.tokens.revoke_client(client_id)
+        if not revoked:
+            raise ApiError(404, "NOT_FOUND", "No such credential.")
         return empty_response()
 
     def _get_stats(self, body: bytes) -> Response:

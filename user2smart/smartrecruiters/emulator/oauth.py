@@ -76,6 +76,16 @@ class Tokens:
         with self._lock:
             self._access.clear()
 
+    def revoke_client(self, client_id: str) -> None:
+        """The tokens issued to a withdrawn client stop working (access and refresh)."""
+        with self._lock:
+            for token, (principal, _) in list(self._access.items()):
+                if principal.label.endswith(f"/{client_id}"):
+                    del self._access[token]
+            for token, refresh in list(self._refresh.items()):
+                if refresh.client_id == client_id:
+                    del self._refresh[token]
+
     def principal(self, token: str) -> Principal | None:
         with self._lock:
             found = self._access.get(token)

@@ -92,6 +92,18 @@ class Store:
             company_id, label = found
             return Principal(company_id, self.world.companies[company_id].me_id, label)
 
+    def revoke(self, *, api_key: str | None = None, client_id: str | None = None) -> bool:
+        """Withdraw an API key or an OAuth client, as an admin does in SmartRecruiters: calls
+        with it answer 401 from now on. False when there was no such credential."""
+        with self.lock:
+            if api_key is not None:
+                revoked = self.world.api_keys.pop(api_key, None) is not None
+            else:
+                revoked = self.world.clients.pop(client_id or "", None) is not None
+        if revoked:
+            self._on_change()
+        return revoked
+
     def client(self, client_id: str) -> OAuthClient | None:
         with self.lock:
             return self.world.clients.get(client_id)
