@@ -15,14 +15,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from imports.messages import done_message, rejected_message, transient_message
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow, Step, StepKind
-from imports.services.counting import end_row
-from user2smart.companies.connection import shared_client_for
+from imports.services.rowstate import RunState, end_row, row_claim, row_step_done, run_state
+from user2smart.companies.connection import company_as_saved, shared_client_for
+from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
 from user2smart.smartrecruiters.errors import (
     AuthRefusedError,
@@ -39,52 +39,43 @@ class RowFailed(Exception):
 
 
 def row_apply(row_id: int) -> None:
-    # One statement claims the row and, for a create not yet done, records that the create may
-    # be sent from now on; `lookup_first` keeps whether an earlier attempt had got that far.
-    claimed = ImportRow.objects.filter(pk=row_id, status=ImportRow.Status.QUEUED).update(
-        status=ImportRow.Status.SENDING,
-        attempts=F("attempts") + 1,
-        updated_at=timezone.now(),
-        lookup_first=F("create_sent"),
-        create_sent=Case(
-            When(action=ImportRow.Action.CREATE, steps_done=0, then=Value(True)),
-            default=F("create_sent"),
-        ),
-    )
-    if not claimed:
+    row = row_claim(row_id)
+    if row is None:
         return  # a duplicate delivery, or a row already put back by the sweeper and done
-    row = ImportRow.objects.select_related("run__company").get(pk=row_id)
-    run = row.run
-    if run.status != ImportRun.Status.RUNNING:
-        _finish(row, ImportRow.Status.SKIPPED, _not_sent(run), transient=True)
+    state = run_state(row.run_id)
+    company = company_as_saved(state.company_id, state.company_version)
+    if state.status != ImportRun.Status.RUNNING:
+        _finish(row, company, ImportRow.Status.SKIPPED, _not_sent(row, state), transient=True)
         return
     planned = PlannedRow.from_json(json.loads(row.payload))
-    client = shared_client_for(run.company)
+    client = shared_client_for(company)
     try:
         last = len(planned.steps) - 1
         for index in range(row.steps_done, len(planned.steps)):
             _run_step(client, row, planned.steps[index])
             row.steps_done = index + 1
             if index < last:  # a retry resumes after this step (the last one: _finish records)
-                ImportRow.objects.filter(pk=row.pk).update(
-                    steps_done=row.steps_done, sr_user_id=row.sr_user_id, updated_at=timezone.now()
-                )
+                row_step_done(row)
     except AuthRefusedError as exc:
         from imports.services.finishing import run_stop
 
-        run_stop(run, reason=_credential_refused(exc), status=ImportRun.Status.FAILED)
-        _finish(row, ImportRow.Status.SKIPPED, _credential_refused(exc), transient=True)
+        run_stop(
+            ImportRun.objects.get(pk=row.run_id),
+            reason=_credential_refused(exc),
+            status=ImportRun.Status.FAILED,
+        )
+        _finish(row, company, ImportRow.Status.SKIPPED, _credential_refused(exc), transient=True)
     except RetryableError as exc:
-        _retry_or_fail(row, exc)
+        _retry_or_fail(row, company, exc)
     except RejectedError as exc:
-        _finish(row, ImportRow.Status.ERROR, rejected_message(exc))
+        _finish(row, company, ImportRow.Status.ERROR, rejected_message(exc))
     except RowFailed as exc:
-        _finish(row, ImportRow.Status.ERROR, str(exc))
+        _finish(row, company, ImportRow.Status.ERROR, str(exc))
     except SmartRecruitersError as exc:  # an answer we could not understand
         log.warning("row %s: unexpected answer: %s", row.pk, exc)
-        _retry_or_fail(row, exc)
+        _retry_or_fail(row, company, exc)
     else:
-        _finish(row, ImportRow.Status.DONE, done_message(planned))
+        _finish(row, company, ImportRow.Status.DONE, done_message(planned))
 
 
 def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None:
@@ -128,9 +119,9 @@ def _create(client: SmartRecruitersClient, row: ImportRow, body: dict) -> str:
     return str(found["id"])
 
 
-def _retry_or_fail(row: ImportRow, exc: SmartRecruitersError) -> None:
+def _retry_or_fail(row: ImportRow, company: Company, exc: SmartRecruitersError) -> None:
     if row.attempts >= settings.IMPORT_ROW_MAX_ATTEMPTS:
-        _finish(row, ImportRow.Status.ERROR, transient_message(exc), transient=True)
+        _finish(row, company, ImportRow.Status.ERROR, transient_message(exc), transient=True)
         return
     retry_after = getattr(exc, "retry_after", None)
     backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** (row.attempts - 1))
@@ -146,7 +137,9 @@ def _retry_or_fail(row: ImportRow, exc: SmartRecruitersError) -> None:
             transaction.on_commit(lambda: _enqueue([row.pk], countdown=countdown))
 
 
-def _finish(row: ImportRow, status: str, message: str, *, transient: bool = False) -> None:
+def _finish(
+    row: ImportRow, company: Company, status: str, message: str, *, transient: bool = False
+) -> None:
     """Put the row in its final state, wipe its password, count it, keep the run moving."""
     from imports.services.dispatch import needs_top_up, run_dispatch
     from imports.services.finishing import run_finish
@@ -170,14 +163,20 @@ def _finish(row: ImportRow, status: str, message: str, *, transient: bool = Fals
     done, total, in_flight = counters
     if done >= total:
         run_finish(row.run_id)
-    elif needs_top_up(in_flight, row.run.company.rate_limit_concurrency):
+    elif needs_top_up(in_flight, company.rate_limit_concurrency):
         run_dispatch(row.run_id)
 
 
-def _not_sent(run: ImportRun) -> str:
-    if run.status == ImportRun.Status.CANCELLED:
-        return "Not sent: the run was cancelled."
-    return f"Not sent: the run stopped. {run.error}".strip()
+def _not_sent(row: ImportRow, state: RunState) -> str:
+    why = (
+        "the run was cancelled."
+        if state.status == ImportRun.Status.CANCELLED
+        else f"the run stopped. {state.error}".strip()
+    )
+    if row.steps_done or row.lookup_first:
+        # An earlier attempt got part of the way (its worker stopped): say so, do not guess.
+        return f"Stopped part-way, it may be partly applied in SmartRecruiters: {why}"
+    return f"Not sent: {why}"
 
 
 def _credential_refused(exc: AuthRefusedError) -> str:

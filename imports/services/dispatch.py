@@ -19,6 +19,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from imports.models import ImportRow, ImportRun
+from imports.services.rowstate import run_window
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,16 @@ def run_dispatch(run_id: int) -> int:
     lock on the run): two at once take different rows (SKIP LOCKED) and may overfill the window
     by a few rows, which the next top-ups absorb.
     """
-    run = (
-        ImportRun.objects.select_related("company")
-        .filter(pk=run_id, status=ImportRun.Status.RUNNING)
-        .first()
-    )
-    if run is None:
+    window = run_window(run_id)
+    if window is None:
         return 0
-    in_flight = run.rows_dispatched - run.rows_returned
-    room = window_size(run.company.rate_limit_concurrency) - in_flight
+    concurrency, in_flight = window
+    room = window_size(concurrency) - in_flight
     if room <= 0:
         return 0
     with transaction.atomic():
         ids = list(
-            run.rows.filter(status=ImportRow.Status.PENDING)
+            ImportRow.objects.filter(run_id=run_id, status=ImportRow.Status.PENDING)
             .order_by("line")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:room]
@@ -105,10 +102,15 @@ def sweep() -> dict[str, int]:
         found["queued"] = len(stale_queued)
 
     # Rows whose worker stopped in the middle (no step recorded for too long). They go back to
-    # the queue; `create_sent` makes the next attempt look the user up before creating.
+    # the queue; `create_sent` makes the next attempt look the user up before creating. In a run
+    # stopped meanwhile they are ended as not sent (or as perhaps partly sent), so it finishes.
+    unfinished = ImportRun.objects.filter(
+        status__in=[ImportRun.Status.RUNNING, ImportRun.Status.FAILED, ImportRun.Status.CANCELLED],
+        finished_at__isnull=True,
+    )
     stale_sending = list(
         ImportRow.objects.filter(
-            run__in=running,
+            run__in=unfinished,
             status=ImportRow.Status.SENDING,
             updated_at__lt=now - timedelta(seconds=settings.IMPORT_SENDING_DEADLINE_SECONDS),
         ).values_list("pk", flat=True)[:5000]

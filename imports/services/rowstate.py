@@ -1,23 +1,122 @@
-"""A row's final state and the run's counters, written together (the hot path of every run).
+"""The statements every row of every run executes: claim, step recorded, end (the hot path).
 
-Every row of every run ends here, from every worker, on the same run row: on PostgreSQL it is
-one statement (a data-modifying CTE, atomic on its own); elsewhere one short transaction.
+Each row runs them from every worker, so they are plain SQL built once: the ORM would spend more
+time composing them than the database spends running them (docs/performance.md). They are
+portable SQL (UPDATE ... RETURNING: PostgreSQL, SQLite >= 3.35) except the end, which on
+PostgreSQL is one data-modifying statement and elsewhere one short transaction.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from imports.models import ImportRow, ImportRun
+from user2smart.companies.models import Company
 
 Counters = tuple[int, int, int]  # rows done, rows in total, rows in flight
 
+_ROW = ImportRow._meta.db_table
+_RUN = ImportRun._meta.db_table
+_COMPANY = Company._meta.db_table
+
+# What applying a row reads, in the model's field order (Model.from_db defers the others).
+_CLAIM_FIELDS = [
+    f.attname
+    for f in ImportRow._meta.concrete_fields
+    if f.attname
+    in {"id", "run_id", "action", "sr_user_id", "attempts", "steps_done", "lookup_first", "payload"}
+]
+
+# Claimed: `queued` -> `sending`. For a create not yet done it records that the create may be
+# sent from now on; `lookup_first` keeps whether an earlier attempt had got that far (the SET
+# expressions read the row as it was).
+_CLAIM = (
+    f"UPDATE {_ROW} SET status = %s, attempts = attempts + 1, updated_at = %s, "  # noqa: S608
+    "lookup_first = create_sent, "
+    "create_sent = CASE WHEN action = %s AND steps_done = 0 THEN %s ELSE create_sent END "
+    f"WHERE id = %s AND status = %s RETURNING {', '.join(_CLAIM_FIELDS)}"
+)
+_RUN_STATE = (
+    f"SELECT r.status, r.error, r.company_id, c.updated_at FROM {_RUN} r "  # noqa: S608
+    f"JOIN {_COMPANY} c ON c.id = r.company_id WHERE r.id = %s"
+)
+_WINDOW = (
+    f"SELECT c.rate_limit_concurrency, r.rows_dispatched - r.rows_returned FROM {_RUN} r "  # noqa: S608
+    f"JOIN {_COMPANY} c ON c.id = r.company_id WHERE r.id = %s AND r.status = %s"
+)
+_STEP_DONE = (
+    f"UPDATE {_ROW} SET steps_done = %s, sr_user_id = %s, updated_at = %s "  # noqa: S608
+    "WHERE id = %s AND status = %s"
+)
 _RUN_COUNTERS = (
     "rows_done = rows_done + 1, rows_failed = rows_failed + %s, "
     "rows_skipped = rows_skipped + %s, rows_returned = rows_returned + 1, updated_at = %s"
 )
 _RETURNING = "RETURNING rows_done, rows_total, rows_dispatched - rows_returned"
+
+
+@dataclass(frozen=True)
+class RunState:
+    status: str
+    error: str
+    company_id: int
+    company_version: object  # the company's `updated_at`: a saved change is seen at once
+
+
+def _now() -> object:
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def row_claim(row_id: int) -> ImportRow | None:
+    """Claim a `queued` row for sending; the row with what applying it needs, or None when it
+    was not `queued` (a duplicate delivery, or a row the sweeper put back and already done)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [
+                ImportRow.Status.SENDING,
+                _now(),
+                ImportRow.Action.CREATE,
+                True,
+                row_id,
+                ImportRow.Status.QUEUED,
+            ],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    values = dict(zip(_CLAIM_FIELDS, found, strict=True))
+    values["payload"] = ImportRow._meta.get_field("payload").from_db_value(
+        values["payload"], None, connection
+    )
+    values["lookup_first"] = bool(values["lookup_first"])
+    return ImportRow.from_db(connection.alias, _CLAIM_FIELDS, list(values.values()))
+
+
+def run_state(run_id: int) -> RunState:
+    with connection.cursor() as cursor:
+        cursor.execute(_RUN_STATE, [run_id])
+        status, error, company_id, version = cursor.fetchone()
+    return RunState(status, error, company_id, version)
+
+
+def run_window(run_id: int) -> tuple[int, int] | None:
+    """A running run's company concurrency and rows in flight; None when it is not running."""
+    with connection.cursor() as cursor:
+        cursor.execute(_WINDOW, [run_id, ImportRun.Status.RUNNING])
+        return cursor.fetchone()
+
+
+def row_step_done(row: ImportRow) -> None:
+    """Record the row's progress, so a retry resumes after its last completed step."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STEP_DONE,
+            [row.steps_done, row.sr_user_id, _now(), row.pk, ImportRow.Status.SENDING],
+        )
 
 
 def end_row(row: ImportRow, **fields) -> Counters | None:
@@ -38,7 +137,7 @@ def end_row(row: ImportRow, **fields) -> Counters | None:
             return None
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {ImportRun._meta.db_table} SET {_RUN_COUNTERS} "  # noqa: S608
+                f"UPDATE {_RUN} SET {_RUN_COUNTERS} "  # noqa: S608
                 f"WHERE id = %s {_RETURNING}",
                 [*counts, row.run_id],
             )
@@ -53,13 +152,12 @@ def _end_row_in_one_statement(row: ImportRow, fields: dict, counts: list, now) -
         for name, value in [*fields.items(), ("updated_at", now)]
     ]
     assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in names)
-    run_table = ImportRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH ended AS (UPDATE {meta.db_table} SET {assignments} "  # noqa: S608
+            f"WITH ended AS (UPDATE {_ROW} SET {assignments} "  # noqa: S608
             "WHERE id = %s AND status = %s RETURNING run_id) "
-            f"UPDATE {run_table} SET {_RUN_COUNTERS} FROM ended "
-            f"WHERE {run_table}.id = ended.run_id {_RETURNING}",
+            f"UPDATE {_RUN} SET {_RUN_COUNTERS} FROM ended "
+            f"WHERE {_RUN}.id = ended.run_id {_RETURNING}",
             [*values, row.pk, ImportRow.Status.SENDING, *counts],
         )
         return cursor.fetchone()

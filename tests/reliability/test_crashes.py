@@ -89,3 +89,31 @@ def test_a_redis_restart_that_loses_the_queue_only_delays_rows(
         assert_file_applied_once(emulator, run_id)
     finally:
         process.terminate()
+
+
+def test_a_run_cancelled_while_its_worker_is_dead_still_ends(
+    bulk_acme, emulator, recovery, start_worker, tmp_path
+):
+    from imports import services
+    from tests.reliability.conftest import SWEEP_ENV
+
+    worker, _beat = recovery()
+    emulator.faults(latency_ms=[200, 300])  # rows spend most of their time being sent
+    run_id = start_run(write_file(tmp_path, new_people(200)))
+    wait_for(lambda: run_state(run_id).rows_done >= 10, 120, "10 rows done")
+    worker.kill()  # its rows stay `sending`, with nobody to end them
+    stranded = set(
+        ImportRow.objects.filter(run_id=run_id, status="sending").values_list("pk", flat=True)
+    )
+    assert services.run_cancel(run=run_state(run_id))
+    start_worker(concurrency=8, **SWEEP_ENV)
+
+    run = wait_until_ended(run_id, timeout=60)
+
+    assert run.status == "cancelled"
+    assert_every_row_final(run_id)
+    ended = ImportRow.objects.filter(pk__in=stranded)
+    assert stranded
+    assert {row.status for row in ended} <= {"done", "skipped"}
+    for row in ended.filter(status="skipped"):
+        assert row.message.startswith(("Not sent:", "Stopped part-way")), row.message

@@ -21,6 +21,7 @@ from user2smart.smartrecruiters.ratelimit import RateLimiter
 from user2smart.smartrecruiters.transport import Timeout
 
 _local = threading.local()
+_saved: dict[int, tuple[object, Company]] = {}
 
 
 def credential_for(company: Company) -> Credential:
@@ -56,6 +57,18 @@ def client_for(
 
 def default_timeout() -> Timeout:
     return (settings.SMARTRECRUITERS_CONNECT_TIMEOUT, settings.SMARTRECRUITERS_READ_TIMEOUT)
+
+
+def company_as_saved(pk: int, version: object) -> Company:
+    """The company as last saved, kept by this process between tasks: the rows of a run name it
+    with its `updated_at` (`version`), read in the same query as the row, so a saved change (a
+    new credential, a new limit) is seen by the next row without every row loading the company.
+    """
+    kept = _saved.get(pk)
+    if kept is None or kept[0] != version:
+        kept = (version, Company.objects.get(pk=pk))
+        _saved[pk] = kept
+    return kept[1]
 
 
 def shared_client_for(company: Company) -> SmartRecruitersClient:
