@@ -20,7 +20,7 @@ from django.utils import timezone
 from imports.messages import done_message, rejected_message, transient_message
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow, Step, StepKind
-from imports.services.rowstate import RunState, end_row, row_claim, row_step_done, run_state
+from imports.services.rowstate import RunState, end_row, row_claim, row_step_done
 from user2smart.companies.connection import company_as_saved, shared_client_for
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -39,10 +39,10 @@ class RowFailed(Exception):
 
 
 def row_apply(row_id: int) -> None:
-    row = row_claim(row_id)
-    if row is None:
+    claimed = row_claim(row_id)
+    if claimed is None:
         return  # a duplicate delivery, or a row already put back by the sweeper and done
-    state = run_state(row.run_id)
+    row, state = claimed
     company = company_as_saved(state.company_id, state.company_version)
     if state.status != ImportRun.Status.RUNNING:
         _finish(row, company, ImportRow.Status.SKIPPED, _not_sent(row, state), transient=True)

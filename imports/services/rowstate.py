@@ -33,15 +33,26 @@ _CLAIM_FIELDS = [
 # Claimed: `queued` -> `sending`. For a create not yet done it records that the create may be
 # sent from now on; `lookup_first` keeps whether an earlier attempt had got that far (the SET
 # expressions read the row as it was).
+_CLAIM_SET = (
+    f"status = %s, attempts = {_ROW}.attempts + 1, updated_at = %s, "
+    f"lookup_first = {_ROW}.create_sent, create_sent = CASE WHEN {_ROW}.action = %s "
+    f"AND {_ROW}.steps_done = 0 THEN %s ELSE {_ROW}.create_sent END"
+)
+_CLAIM_RETURNING = ", ".join(f"{_ROW}.{name}" for name in _CLAIM_FIELDS)
 _CLAIM = (
-    f"UPDATE {_ROW} SET status = %s, attempts = attempts + 1, updated_at = %s, "  # noqa: S608
-    "lookup_first = create_sent, "
-    "create_sent = CASE WHEN action = %s AND steps_done = 0 THEN %s ELSE create_sent END "
-    f"WHERE id = %s AND status = %s RETURNING {', '.join(_CLAIM_FIELDS)}"
+    f"UPDATE {_ROW} SET {_CLAIM_SET} WHERE id = %s AND status = %s "  # noqa: S608
+    f"RETURNING {_CLAIM_RETURNING}"
 )
 _RUN_STATE = (
     f"SELECT r.status, r.error, r.company_id, c.updated_at FROM {_RUN} r "  # noqa: S608
     f"JOIN {_COMPANY} c ON c.id = r.company_id WHERE r.id = %s"
+)
+# On PostgreSQL the claim also returns the run's state (one statement instead of two).
+_CLAIM_WITH_RUN_STATE = (
+    f"UPDATE {_ROW} SET {_CLAIM_SET} FROM {_RUN} r JOIN {_COMPANY} c "  # noqa: S608
+    f"ON c.id = r.company_id WHERE {_ROW}.id = %s AND {_ROW}.status = %s "
+    f"AND r.id = {_ROW}.run_id RETURNING {_CLAIM_RETURNING}, "
+    "r.status, r.error, r.company_id, c.updated_at"
 )
 _WINDOW = (
     f"SELECT c.rate_limit_concurrency, r.rows_dispatched - r.rows_returned FROM {_RUN} r "  # noqa: S608
@@ -66,57 +77,63 @@ class RunState:
     company_version: object  # the company's `updated_at`: a saved change is seen at once
 
 
+def _fetchone(sql: str, params: list) -> tuple | None:
+    """Run one statement; the first row it returns (None when it returns none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+
+
 def _now() -> object:
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def row_claim(row_id: int) -> ImportRow | None:
-    """Claim a `queued` row for sending; the row with what applying it needs, or None when it
-    was not `queued` (a duplicate delivery, or a row the sweeper put back and already done)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM,
-            [
-                ImportRow.Status.SENDING,
-                _now(),
-                ImportRow.Action.CREATE,
-                True,
-                row_id,
-                ImportRow.Status.QUEUED,
-            ],
-        )
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    values = dict(zip(_CLAIM_FIELDS, found, strict=True))
+def row_claim(row_id: int) -> tuple[ImportRow, RunState] | None:
+    """Claim a `queued` row for sending: the row with what applying it needs and its run's
+    state, or None when it was not `queued` (a duplicate delivery, or a row the sweeper put back
+    and already done)."""
+    params = [
+        ImportRow.Status.SENDING,
+        _now(),
+        ImportRow.Action.CREATE,
+        True,
+        row_id,
+        ImportRow.Status.QUEUED,
+    ]
+    if connection.vendor == "postgresql":
+        found = _fetchone(_CLAIM_WITH_RUN_STATE, params)
+        if found is None:
+            return None
+        row_values, state = found[: len(_CLAIM_FIELDS)], RunState(*found[len(_CLAIM_FIELDS) :])
+    else:
+        row_values = _fetchone(_CLAIM, params)
+        if row_values is None:
+            return None
+        state = None
+    values = dict(zip(_CLAIM_FIELDS, row_values, strict=True))
     values["payload"] = ImportRow._meta.get_field("payload").from_db_value(
         values["payload"], None, connection
     )
     values["lookup_first"] = bool(values["lookup_first"])
-    return ImportRow.from_db(connection.alias, _CLAIM_FIELDS, list(values.values()))
+    row = ImportRow.from_db(connection.alias, _CLAIM_FIELDS, list(values.values()))
+    return row, state or run_state(row.run_id)
 
 
 def run_state(run_id: int) -> RunState:
-    with connection.cursor() as cursor:
-        cursor.execute(_RUN_STATE, [run_id])
-        status, error, company_id, version = cursor.fetchone()
+    status, error, company_id, version = _fetchone(_RUN_STATE, [run_id])
     return RunState(status, error, company_id, version)
 
 
 def run_window(run_id: int) -> tuple[int, int] | None:
     """A running run's company concurrency and rows in flight; None when it is not running."""
-    with connection.cursor() as cursor:
-        cursor.execute(_WINDOW, [run_id, ImportRun.Status.RUNNING])
-        return cursor.fetchone()
+    return _fetchone(_WINDOW, [run_id, ImportRun.Status.RUNNING])
 
 
 def row_step_done(row: ImportRow) -> None:
     """Record the row's progress, so a retry resumes after its last completed step."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STEP_DONE,
-            [row.steps_done, row.sr_user_id, _now(), row.pk, ImportRow.Status.SENDING],
-        )
+    _fetchone(
+        _STEP_DONE, [row.steps_done, row.sr_user_id, _now(), row.pk, ImportRow.Status.SENDING]
+    )
 
 
 def end_row(row: ImportRow, **fields) -> Counters | None:
@@ -152,12 +169,10 @@ def _end_row_in_one_statement(row: ImportRow, fields: dict, counts: list, now) -
         for name, value in [*fields.items(), ("updated_at", now)]
     ]
     assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH ended AS (UPDATE {_ROW} SET {assignments} "  # noqa: S608
-            "WHERE id = %s AND status = %s RETURNING run_id) "
-            f"UPDATE {_RUN} SET {_RUN_COUNTERS} FROM ended "
-            f"WHERE {_RUN}.id = ended.run_id {_RETURNING}",
-            [*values, row.pk, ImportRow.Status.SENDING, *counts],
-        )
-        return cursor.fetchone()
+    return _fetchone(
+        f"WITH ended AS (UPDATE {_ROW} SET {assignments} "  # noqa: S608
+        "WHERE id = %s AND status = %s RETURNING run_id) "
+        f"UPDATE {_RUN} SET {_RUN_COUNTERS} FROM ended "
+        f"WHERE {_RUN}.id = ended.run_id {_RETURNING}",
+        [*values, row.pk, ImportRow.Status.SENDING, *counts],
+    )

@@ -1,6 +1,7 @@
 """Stopping and resuming runs: a refused credential, cancel, retry of failed rows, two companies."""
 
 import pytest
+from django.db.models import Count
 
 from imports import services
 from imports.models import ImportRow, ImportRun
@@ -46,9 +47,19 @@ def test_cancel_skips_rows_not_yet_sent(bulk_acme, emulator, recovery, tmp_path)
     created = [
         u for u in emulator.users() if u["email"].endswith(DOMAIN) and int(u["email"][4:9]) >= 2000
     ]
+    rows = dict(
+        ImportRow.objects.filter(run_id=run_id).values_list("status").annotate(n=Count("pk"))
+    )
     assert run.status == "cancelled"
-    assert run.rows_skipped > 200
-    assert len(created) == run.rows_total - run.rows_skipped - run.rows_failed
+    assert run.rows_skipped > 200, rows
+    assert len(created) == run.rows_total - run.rows_skipped - run.rows_failed, (
+        rows,
+        list(
+            ImportRow.objects.filter(run_id=run_id, status="skipped")
+            .exclude(message="Not sent: the run was cancelled.")
+            .values_list("line", "message")[:5]
+        ),
+    )
     assert_every_row_final(run_id)
 
 

@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 Timeout = tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (5.0, 60.0)
 USER_AGENT = "User2Smart/1 (+https://github.com/user2smart)"
+_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "application/json",
+    "Accept-Encoding": requests.utils.DEFAULT_ACCEPT_ENCODING,
+}
 
 # Network failures worth another try later; anything else requests raises is a programming error.
 _TRANSIENT = (
@@ -49,15 +54,18 @@ def send(
     query string. With a limiter the request runs inside `limiter.slot()`, and a 429 makes the
     credential back off (for every process) before the error is raised.
     """
-    kwargs.setdefault("allow_redirects", False)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **kwargs.pop("headers", {})}
+    headers = {**_HEADERS, **kwargs.pop("headers", {})}
+    # Prepared here and sent as is: the session's proxy and CA settings were read once, when it
+    # was made, and merging the session's defaults again on every call costs more CPU than the
+    # call itself on a busy worker (docs/performance.md). Redirects are never followed.
+    prepared = requests.Request(method, url, headers=headers, **kwargs).prepare()
     started = time.monotonic()
     try:
         if limiter is None:
-            response = session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+            response = _send_prepared(session, prepared, timeout)
         else:
             with limiter.slot():
-                response = session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+                response = _send_prepared(session, prepared, timeout)
     except _TRANSIENT as exc:
         kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
         logger.info("SmartRecruiters %s %s after %.0f ms", what, kind, _ms(started))
@@ -76,6 +84,20 @@ def send(
     if response.status_code == 429 and limiter is not None:
         limiter.backoff(getattr(error, "retry_after", None))
     raise error
+
+
+def _send_prepared(
+    session: requests.Session, prepared: requests.PreparedRequest, timeout: Timeout
+) -> requests.Response:
+    return session.send(
+        prepared,
+        timeout=timeout,
+        allow_redirects=False,
+        stream=False,
+        verify=session.verify,
+        proxies=session.proxies,
+        cert=session.cert,
+    )
 
 
 def _ms(started: float) -> float:
