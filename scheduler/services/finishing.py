@@ -3,7 +3,9 @@
 ``imports`` sends the task ``scheduler.run_finished`` when a run of source "schedule" ends.
 Each step is recorded on the fire as it is done (``log_path``, ``moved_to``), so a retry after
 a transient failure does not write the log twice; a duplicate message finds the attempt
-already claimed and does nothing.
+already claimed and does nothing. A run that ends again after its wrap-up (an admin retried its
+failed rows) gets a new wrap-up: its new log is written beside the first one (``-2``) and the
+notification goes out again.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ log = logging.getLogger(__name__)
 
 def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
     """Attempt ``attempt`` (from 0) at the after-run steps: seconds before the next, or None."""
-    fire = ScheduleFire.objects.filter(run_id=run_id).first()
+    fire = ScheduleFire.objects.filter(run_id=run_id).select_related("run").first()
     if fire is None:
         log.info("Run %s ended: no schedule fire started it", run_id)
         return None
+    if attempt == 0 and _ended_again(fire):
+        # Failed rows were retried after the wrap-up: the log written then is out of date.
+        ScheduleFire.objects.filter(pk=fire.pk, finished_at=fire.finished_at).update(
+            finished_at=None,
+            finish_attempts=0,
+            log_path="",
+            finish_error="",
+            updated_at=timezone.now(),
+        )
     claimed = ScheduleFire.objects.filter(
         pk=fire.pk, finished_at__isnull=True, finish_attempts=attempt
     ).update(finish_attempts=attempt + 1, updated_at=timezone.now())
@@ -66,6 +77,16 @@ def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
         transaction.on_commit(lambda: notify_run_ended(fire, run))
     log.info("Run %s: log %s, moved to %s", run_id, fire.log_path or "-", fire.moved_to or "-")
     return None
+
+
+def _ended_again(fire: ScheduleFire) -> bool:
+    run = fire.run
+    return (
+        fire.finished_at is not None
+        and run is not None
+        and run.finished_at is not None
+        and run.finished_at > fire.finished_at
+    )
 
 
 def _log_bytes(run: ImportRun) -> bytes:

@@ -92,6 +92,27 @@ def test_a_repeated_message_writes_the_log_once(
     assert len(list((sftp_folder / "logs").iterdir())) == 1
 
 
+def test_a_run_ended_again_after_a_retry_writes_its_new_log_beside_the_first(
+    sftp_schedule: ScheduleMaker, sftp_folder: Path
+) -> None:
+    fire, _ = beat_fire(sftp_schedule(timezone="UTC"))
+    day = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
+    run_finished(ended(fire, created_at=day, status=ImportRun.Status.FAILED, log_csv=b"first"))
+
+    # An admin retries the failed rows; the run ends again, later.
+    retried = ended(fire, created_at=day, finished_at=timezone.now(), log_csv=LOG)
+    run_finished(retried)
+    run_finished(retried)  # a repeated message changes nothing
+
+    fire.refresh_from_db()
+    logs = sftp_folder / "logs"
+    assert (logs / "users-20250602.csv").read_bytes() == b"first"
+    assert (logs / "users-20250602-2.csv").read_bytes() == LOG
+    assert len(list(logs.iterdir())) == 2
+    assert fire.log_path == f"{sftp_folder}/logs/users-20250602-2.csv"
+    assert fire.finished_at is not None
+
+
 def test_the_processed_file_is_moved_when_asked(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
