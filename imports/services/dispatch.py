@@ -104,7 +104,7 @@ def sweep() -> dict[str, int]:
     # Rows whose worker stopped in the middle (no step recorded for too long). They go back to
     # the queue; `create_sent` makes the next attempt look the user up before creating. In a run
     # stopped meanwhile they are ended as not sent (or as perhaps partly sent), so it finishes.
-    unfinished = ImportRun.objects.filter(
+    unfinished = ImportRun.objects.filter(  # running, or stopped and not finished yet
         status__in=[ImportRun.Status.RUNNING, ImportRun.Status.FAILED, ImportRun.Status.CANCELLED],
         finished_at__isnull=True,
     )
@@ -124,10 +124,7 @@ def sweep() -> dict[str, int]:
 
     # Runs whose last row finished but whose finisher was lost, and runs with pending rows and
     # an empty window (a lost top-up).
-    open_runs = ImportRun.objects.filter(
-        status__in=[ImportRun.Status.RUNNING, ImportRun.Status.FAILED, ImportRun.Status.CANCELLED],
-        finished_at__isnull=True,
-    ).annotate(
+    open_runs = unfinished.annotate(
         in_flight=Count("rows", filter=Q(rows__status__in=OPEN_ROW)),
         pending=Count("rows", filter=Q(rows__status=ImportRow.Status.PENDING)),
     )

@@ -1,7 +1,7 @@
 """The statements every row of every run executes: claim, step recorded, end (the hot path).
 
-Each row runs them from every worker, so they are plain SQL built once: the ORM would spend more
-time composing them than the database spends running them (docs/performance.md). They are
+Each row runs them from every worker, so they are plain SQL: the ORM would spend more time
+composing them than the database spends running them (docs/performance.md). They are
 portable SQL (UPDATE ... RETURNING: PostgreSQL, SQLite >= 3.35) except the end, which on
 PostgreSQL is one data-modifying statement and elsewhere one short transaction.
 """
