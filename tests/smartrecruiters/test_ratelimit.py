@@ -234,3 +234,26 @@ def test_without_redis_one_request_per_second_and_one_in_flight_per_process(capl
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "falls back to 1 request/s and 1 in flight" in warnings[0]
+
+
+def test_a_wait_longer_than_the_timeout_is_given_up_at_once_with_the_wait(
+    redis_client, prefix, monkeypatch
+):
+    limiter = RateLimiter(redis_client, "long-backoff", prefix=prefix)
+    limiter.backoff(120)
+    slept: list[float] = []
+    monkeypatch.setattr(ratelimit.time, "sleep", slept.append)
+    with pytest.raises(RateLimitWaitTimeout) as refused, limiter.slot(timeout=5):
+        pass
+    # Given up without sleeping through the 5 s (the back-off is known to last 120 s), and the
+    # wait is handed to the caller, which can put its work aside until then.
+    assert slept == []
+    assert 100 < refused.value.retry_after <= 121
+
+
+def test_every_slot_taken_is_waited_for_until_the_timeout_and_says_no_wait(redis_client, prefix):
+    limiter = RateLimiter(redis_client, "full", concurrency=1, prefix=prefix)
+    with limiter.slot(), pytest.raises(RateLimitWaitTimeout) as refused:
+        with limiter.slot(timeout=0.3):
+            pass
+    assert refused.value.retry_after is None

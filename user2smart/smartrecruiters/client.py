@@ -7,7 +7,8 @@ Plain Python and requests, no Django. Each call makes one attempt and raises a t
 (`errors.py`); Celery row tasks do the retrying. `retries=N` is opt-in, for synchronous multi-page
 reads (the directory snapshot, the export): it retries `RetryableError`s of GET requests, and
 only 429s of other methods (a 429 was refused, so it cannot have created anything), with
-exponential back-off that honours `Retry-After`.
+exponential back-off that honours `Retry-After`. `slot_timeout=S` bounds each call's wait for a
+rate-limit slot (row tasks hand their row back rather than hold a worker process).
 
 A client holds one `requests.Session` (keep-alive): use one client per thread.
 """
@@ -58,6 +59,7 @@ class SmartRecruitersClient:
         limiter: RateLimiter | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         retries: int = 0,
+        slot_timeout: float | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.credential = credential
@@ -65,6 +67,7 @@ class SmartRecruitersClient:
         self.limiter = limiter
         self.timeout = timeout
         self.retries = retries
+        self.slot_timeout = slot_timeout
         self.session = session or _session(self.base_url)
 
     def __repr__(self) -> str:
@@ -253,6 +256,7 @@ class SmartRecruitersClient:
             what=what,
             timeout=self.timeout,
             limiter=self.limiter,
+            slot_timeout=self.slot_timeout,
             **kwargs,
         )
 

@@ -125,7 +125,15 @@ return held_until - now
 
 
 class RateLimitWaitTimeout(RetryableError):
-    """No slot became free within the time the caller was willing to wait."""
+    """No slot became free within the time the caller was willing to wait.
+
+    `retry_after` is how long the limiter still asked to wait (a back-off, the rate window), or
+    None when every in-flight slot was taken: the caller can hand its work back until then.
+    Nothing was sent.
+    """
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        super().__init__("No rate-limit slot became free in time.", retry_after=retry_after)
 
 
 class RateLimiter:
@@ -175,7 +183,8 @@ class RateLimiter:
     def slot(self, timeout: float | None = None) -> Iterator[None]:
         """Wait until a request may start, hold an in-flight slot while the block runs.
 
-        Raises `RateLimitWaitTimeout` when `timeout` seconds pass without a slot.
+        Raises `RateLimitWaitTimeout` when `timeout` seconds pass without a slot, or at once
+        when the limiter asks for a longer wait than the time left (a back-off after a 429).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         token = self._wait_for_redis_slot(deadline)
@@ -248,9 +257,10 @@ class RateLimiter:
                 return token
             if wait_us < 0:  # every in-flight slot is taken: look again shortly
                 pause = POLL_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311 (jitter)
+                _sleep_until(pause, deadline, known=False)
             else:  # the rate window or a back-off: sleep until it can allow a start
                 pause = wait_us / 1_000_000 + random.uniform(0, 0.002)  # noqa: S311
-            _sleep_until(pause, deadline)
+                _sleep_until(pause, deadline)
         return None
 
     def _release(self, token: str) -> None:
@@ -270,11 +280,16 @@ class RateLimiter:
         self._fallback.redis_failed(exc)
 
 
-def _sleep_until(pause: float, deadline: float | None) -> None:
+def _sleep_until(pause: float, deadline: float | None, *, known: bool = True) -> None:
+    """Sleep `pause` seconds; raise instead when the deadline comes first.
+
+    `known`: the pause is the wait the limiter asked for (not a poll), so a wait longer than the
+    time left is given up at once, with the wait, rather than slept through in vain.
+    """
     if deadline is not None:
         left = deadline - time.monotonic()
-        if left <= 0:
-            raise RateLimitWaitTimeout("No rate-limit slot became free in time.")
+        if left <= 0 or (known and pause > left):
+            raise RateLimitWaitTimeout(pause if known else None)
         pause = min(pause, left)
     time.sleep(pause)
 
@@ -297,7 +312,7 @@ class _ProcessLimiter:
     def slot(self, deadline: float | None) -> Iterator[None]:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._in_flight.acquire(timeout=timeout):
-            raise RateLimitWaitTimeout("No rate-limit slot became free in time.")
+            raise RateLimitWaitTimeout()
         try:
             while True:
                 with self._lock:

@@ -46,13 +46,15 @@ def send(
     what: str,
     timeout: Timeout,
     limiter: RateLimiter | None = None,
+    slot_timeout: float | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request and return the 2xx response, or raise a `SmartRecruitersError`.
 
     `what` names the call in logs and messages ("GET /users/{id}"): never a secret, never a
     query string. With a limiter the request runs inside `limiter.slot()`, and a 429 makes the
-    credential back off (for every process) before the error is raised.
+    credential back off (for every process) before the error is raised. `slot_timeout` bounds
+    the wait for a slot (`RateLimitWaitTimeout`, nothing sent); None waits as long as it takes.
     """
     headers = {**_HEADERS, **kwargs.pop("headers", {})}
     # Prepared here and sent as is: the session's proxy and CA settings were read once, when it
@@ -64,7 +66,7 @@ def send(
         if limiter is None:
             response = _send_prepared(session, prepared, timeout)
         else:
-            with limiter.slot():
+            with limiter.slot(slot_timeout):
                 response = _send_prepared(session, prepared, timeout)
     except _TRANSIENT as exc:
         kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
