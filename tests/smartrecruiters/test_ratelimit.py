@@ -253,7 +253,6 @@ def test_a_wait_longer_than_the_timeout_is_given_up_at_once_with_the_wait(
 
 def test_every_slot_taken_is_waited_for_until_the_timeout_and_says_no_wait(redis_client, prefix):
     limiter = RateLimiter(redis_client, "full", concurrency=1, prefix=prefix)
-    with limiter.slot(), pytest.raises(RateLimitWaitTimeout) as refused:
-        with limiter.slot(timeout=0.3):
-            pass
+    with limiter.slot(), pytest.raises(RateLimitWaitTimeout) as refused, limiter.slot(timeout=0.3):
+        pass
     assert refused.value.retry_after is None
