@@ -67,7 +67,7 @@ def main() -> None:
             ended = harness.wait_finished(small_run, timeout=600)
             stats = emulator.stats()
             big_run.refresh_from_db()
-            services.run_cancel(run=big_run)
+            services.run_cancel(run_id=big_run.pk)
             harness.wait_finished(big_run, timeout=120)
     finally:
         emulator.stop()

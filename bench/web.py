@@ -214,7 +214,7 @@ def time_progress(browser, run_id: int, polls: int) -> None:
     print(f"  {len(queries.captured_queries)} SQL queries a GET; reads {rows_table}: {reads_rows}")
     run.refresh_from_db()
     print(f"  rows done meanwhile: {run.rows_done:,} of {run.rows_total:,}")
-    services.run_cancel(run=run)
+    services.run_cancel(run_id=run.pk)
     deadline = time.monotonic() + 600
     while run.finished_at is None and time.monotonic() < deadline:
         time.sleep(0.2)

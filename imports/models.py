@@ -156,7 +156,13 @@ class ImportRow(models.Model):
         default=False, help_text="Failed for a passing reason: 'Retry failed rows' sends it again."
     )
     sr_user_id = models.CharField("SmartRecruiters id", max_length=64, blank=True, default="")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Times the row was claimed; the claim's number fences every write of its worker.",
+    )
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends that got no usable answer (IMPORT_ROW_MAX_ATTEMPTS ends it)."
+    )
     steps_done = models.PositiveSmallIntegerField(default=0)
     create_sent = models.BooleanField(
         default=False, help_text="A create may have reached SmartRecruiters: look up first."
@@ -165,10 +171,21 @@ class ImportRow(models.Model):
         default=False,
         help_text="Set when claimed: an earlier attempt may have created the user already.",
     )
+    email_started = models.BooleanField(
+        default=False,
+        help_text="The activation email was about to be sent: never sent again after this.",
+    )
     payload = EncryptedTextField(
         blank=True, default="", help_text="Planned steps and input values; purged when done."
     )
-    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its message was sent (database clock)."
+    )
+    eligible_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A queued row waiting (retry, back-off): no message until then.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -177,6 +194,11 @@ class ImportRow(models.Model):
             models.Index(fields=["run", "status", "line"], name="row_run_status"),
             models.Index(fields=["run", "action", "line"], name="row_run_action"),
             models.Index(fields=["status", "queued_at"], name="row_status_queued"),
+            models.Index(
+                fields=["eligible_at"],
+                name="row_waiting",
+                condition=models.Q(status="queued", eligible_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["run", "line"], name="row_unique_line"),

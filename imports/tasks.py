@@ -1,11 +1,13 @@
-"""Thin Celery tasks: each takes ids and calls a service. Names are explicit and stable."""
+"""Thin Celery tasks: each takes ids and calls a service. Names are explicit and stable (the
+services send them by name, `imports/services/queue.py`)."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from imports import services
+from imports import exporting, services
 
 
 @shared_task(
@@ -14,12 +16,21 @@ from imports import services
     soft_time_limit=settings.IMPORT_PLAN_TIME_LIMIT - 30,
 )
 def plan_run(run_id: int) -> None:
-    services.run_plan(run_id)
+    services.run_plan(run_id=run_id)
 
 
-@shared_task(name="imports.apply_row", time_limit=180, soft_time_limit=150)
+@shared_task(
+    name="imports.apply_row",
+    time_limit=settings.IMPORT_ROW_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_ROW_TIME_LIMIT - max(1, settings.IMPORT_ROW_TIME_LIMIT // 6),
+)
 def apply_row(row_id: int) -> None:
-    services.row_apply(row_id)
+    services.row_apply(row_id=row_id)
+
+
+@shared_task(name="imports.dispatch", time_limit=60, soft_time_limit=50)
+def dispatch() -> None:
+    services.rows_dispatch_due()
 
 
 @shared_task(name="imports.sweep", time_limit=120, soft_time_limit=100)
@@ -29,8 +40,6 @@ def sweep() -> None:
 
 @shared_task(name="imports.purge_expired", time_limit=600, soft_time_limit=570)
 def purge_expired() -> None:
-    from imports import exporting
-
     services.run_purge_expired()
     exporting.export_purge_expired()
 
@@ -41,10 +50,6 @@ def purge_expired() -> None:
     soft_time_limit=settings.IMPORT_PLAN_TIME_LIMIT - 30,
 )
 def export_users(export_id: int) -> None:
-    from celery.exceptions import SoftTimeLimitExceeded
-
-    from imports import exporting
-
     try:
         exporting.export_run(export_id)
     except SoftTimeLimitExceeded:

@@ -222,7 +222,7 @@ class ScheduleAdmin(admin.ModelAdmin):
         return schedule
 
     def _run_now(self, request: HttpRequest, schedule: Schedule) -> None:
-        fire = services.schedule_run_now(schedule)
+        fire = services.schedule_run_now(schedule=schedule)
         if fire is None:
             self.message_user(request, f"{schedule}: already fired just now.", messages.WARNING)
         elif fire.outcome == ScheduleFire.Outcome.SKIPPED:

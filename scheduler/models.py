@@ -290,6 +290,12 @@ class ScheduleFire(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     reason = models.TextField(blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While fetching: when the scheduler's sweeper makes the next attempt (after a "
+        "retry's wait, or once an attempt in progress is overdue: its worker was lost).",
+    )
     run = models.OneToOneField(
         ImportRun,
         null=True,
@@ -303,6 +309,11 @@ class ScheduleFire(models.Model):
     log_path = models.CharField(max_length=1024, blank=True, default="")
     moved_to = models.CharField(max_length=1024, blank=True, default="")
     finish_attempts = models.PositiveSmallIntegerField(default=0)
+    finish_next_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweeper makes the next after-run attempt (a retry, or an overdue one).",
+    )
     finish_error = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,8 +1,12 @@
 """Thin Celery tasks of schedules: each takes ids and calls a service. Names are stable.
 
 - ``scheduler.fire`` is what beat sends (kwargs ``{"schedule_id": id}``);
-- ``scheduler.fire_attempt`` is a fire's next attempt after a transient failure, or Run now;
-- ``scheduler.run_finished`` is sent by ``imports`` when a scheduled run ends.
+- ``scheduler.fire_attempt`` is a fire's attempt: Run now, or one the sweeper found due;
+- ``scheduler.run_finished`` is sent by ``imports`` when a scheduled run ends, and by the sweeper
+  for a wrap-up that is due;
+- ``scheduler.sweep`` (beat, every ``SCHEDULE_SWEEP_SECONDS``) sends what is due.
+
+No task is sent with a countdown: waits are kept in the database.
 """
 
 from __future__ import annotations
@@ -45,21 +49,23 @@ def fire_attempt(fire_id: int, attempt: int = 0) -> None:
     soft_time_limit=ATTEMPT_TIME_LIMIT - 30,
 )
 def run_finished(run_id: int, attempt: int = 0) -> None:
-    delay = services.run_wrap_up(run_id=run_id, attempt=attempt)
-    if delay is not None:
-        run_finished.apply_async((run_id, attempt + 1), countdown=delay)
+    services.run_wrap_up(run_id=run_id, attempt=attempt)
+
+
+@shared_task(name="scheduler.sweep", time_limit=120, soft_time_limit=100)
+def sweep() -> None:
+    services.fires_sweep()
 
 
 def _attempt(fire_id: int, attempt: int) -> None:
     try:
-        delay = services.fire_attempt(fire_id=fire_id, attempt=attempt)
+        services.fire_attempt(fire_id=fire_id, attempt=attempt)
     except SoftTimeLimitExceeded:
         services.fire_fail(
             fire_id=fire_id,
             reason=f"Fetching the file took longer than {ATTEMPT_TIME_LIMIT - 30} seconds: "
             "nothing was imported.",
         )
-        return
     except Exception as exc:
         # The one place a fire's unexpected failure is recorded; the traceback is in the log.
         services.fire_fail(
@@ -68,5 +74,3 @@ def _attempt(fire_id: int, attempt: int) -> None:
             "worker's log.",
         )
         raise
-    if delay is not None:
-        fire_attempt.apply_async((fire_id, attempt + 1), countdown=delay)

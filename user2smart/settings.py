@@ -156,7 +156,23 @@ try:
     # worker has recorded no step, for this long.
     IMPORT_QUEUED_DEADLINE_SECONDS = _env_int("IMPORT_QUEUED_DEADLINE_SECONDS", 120, minimum=1)
     IMPORT_SENDING_DEADLINE_SECONDS = _env_int("IMPORT_SENDING_DEADLINE_SECONDS", 200, minimum=1)
+    # A row task is killed after this many seconds; a row is only taken from its worker after
+    # IMPORT_SENDING_DEADLINE_SECONDS without progress, which must leave a margin above it.
+    IMPORT_ROW_TIME_LIMIT = _env_int("IMPORT_ROW_TIME_LIMIT", 180, minimum=2)
+    _margin = max(2, IMPORT_ROW_TIME_LIMIT // 10)
+    if IMPORT_ROW_TIME_LIMIT + _margin > IMPORT_SENDING_DEADLINE_SECONDS:
+        raise _ConfigError(
+            f"IMPORT_SENDING_DEADLINE_SECONDS ({IMPORT_SENDING_DEADLINE_SECONDS}) must be at least "
+            f"IMPORT_ROW_TIME_LIMIT ({IMPORT_ROW_TIME_LIMIT}) + {_margin} seconds, or a row "
+            "still being sent could be given to a second worker."
+        )
+    # A row task waits at most this long for a rate-limit slot, then hands its row back.
+    IMPORT_SLOT_WAIT_SECONDS = _env_int("IMPORT_SLOT_WAIT_SECONDS", 5, minimum=1)
+    # How often beat sends the rows whose wait (a retry, a back-off) is over.
+    IMPORT_DISPATCH_SECONDS = _env_int("IMPORT_DISPATCH_SECONDS", 1, minimum=1)
     IMPORT_SWEEP_SECONDS = _env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
+    # How often beat sends the scheduled fires' attempts and wrap-ups that are due.
+    SCHEDULE_SWEEP_SECONDS = _env_int("SCHEDULE_SWEEP_SECONDS", 60, minimum=1)
     IMPORT_PLAN_TIME_LIMIT = 3600
     # Where the shared rate limiter keeps its state in Redis (per credential below it).
     RATE_LIMIT_REDIS_PREFIX = _env("RATE_LIMIT_REDIS_PREFIX", "user2smart:ratelimit")
@@ -285,14 +301,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Celery -------------------------------------------------------------------------------------
 # Messages are nudges, not the truth: the database says what is left to do, and a sweeper puts
-# lost work back in the queue. Every countdown and time limit stays far below the visibility
-# timeout, so a delivered-but-unacknowledged message is never handed out twice while it runs.
+# lost work back in the queue. No message has a countdown (a worker holding one dies when Redis
+# restarts, a kombu fault); every time limit stays far below the visibility timeout.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis transport: a message delivered to a worker and not acknowledged within this many
-    # seconds is delivered again. Task hard time limit (300 s) and every countdown (< 120 s)
-    # are far below it; the database sweeper, not redelivery, recovers lost rows.
+    # seconds is delivered again. Every task's hard time limit is far below it, and no message
+    # has a countdown or an ETA (work that waits is kept in the database); the database
+    # sweeper, not redelivery, recovers lost rows.
     "visibility_timeout": 1800,
 }
 # Celery's Django fix-up closes the database connection around every task unless this is set;
@@ -315,8 +332,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_CRON_STARTING_DEADLINE = 3600
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 CELERY_BEAT_SCHEDULE = {
+    "imports-dispatch": {"task": "imports.dispatch", "schedule": float(IMPORT_DISPATCH_SECONDS)},
     "imports-sweep": {"task": "imports.sweep", "schedule": float(IMPORT_SWEEP_SECONDS)},
     "imports-purge-expired": {"task": "imports.purge_expired", "schedule": 3600.0},
+    "scheduler-sweep": {"task": "scheduler.sweep", "schedule": float(SCHEDULE_SWEEP_SECONDS)},
 }
 
 # --- Logging ------------------------------------------------------------------------------------

@@ -1,22 +1,32 @@
-"""The write side of import runs: intake, planning, applying rows, finishing.
+"""The write side of import runs. Views, commands, schedules and tasks call these and nothing else.
 
-Views, commands, schedules and tasks call these functions and nothing else.
+The modules depend on each other one way (no import inside a function):
+
+    intake -> queue                     store the file, create the run, send its plan
+    planning -> intake, progress        plan every row, start the run
+    applying -> control -> progress -> rowstate, queue
+                                        one row's steps; stop/cancel/retry; window and finish
+    sweeping -> progress, rowstate      the safety net
+
+`queue` is the only module that sends import tasks; `rowstate` holds the hot-path SQL.
 """
 
 from imports.services.applying import row_apply
-from imports.services.dispatch import run_dispatch, sweep
-from imports.services.finishing import (
+from imports.services.control import (
     run_cancel,
     run_discard,
-    run_finish,
     run_purge_expired,
     run_retry_failed,
+    run_stop,
 )
 from imports.services.intake import run_start
 from imports.services.planning import run_apply, run_plan
+from imports.services.progress import rows_dispatch_due, run_dispatch, run_finish
+from imports.services.sweeping import sweep
 
 __all__ = [
     "row_apply",
+    "rows_dispatch_due",
     "run_apply",
     "run_cancel",
     "run_discard",
@@ -26,5 +36,6 @@ __all__ = [
     "run_purge_expired",
     "run_retry_failed",
     "run_start",
+    "run_stop",
     "sweep",
 ]

@@ -1,9 +1,18 @@
 """Applying one row: follow its planned steps through the shared limiter, resumably.
 
-A row is claimed with a conditional UPDATE (`queued` -> `sending`), so a duplicate delivery does
-nothing. Each completed step is recorded, so a retry resumes after the last one. A create whose
-answer was never recorded looks the user up before it is sent again: no fault creates a user
-twice.
+A row is claimed with a conditional UPDATE (`queued` -> `sending`) that returns its attempt
+number, so a duplicate delivery does nothing and every later write of this worker is fenced by
+that number (`RowLost`: the sweeper gave the row to another attempt; this one stops quietly).
+
+- Each completed step is recorded, so a later attempt resumes after the last one. A create
+  whose answer was never recorded looks the user up before it is sent again: no fault creates a
+  user twice.
+- The activation email is sent at most once: the intent is recorded before the call, and an
+  attempt that finds it recorded does not send it again; the row then says the email may not
+  have gone out.
+- A row that must wait never sleeps in its worker: a rate-limit slot not free within
+  `IMPORT_SLOT_WAIT_SECONDS` (a company under a long back-off), or a retry after a 5xx, a 429 or
+  a timeout, hands the row back with its eligible-at time; the dispatcher sends it then.
 """
 
 from __future__ import annotations
@@ -11,16 +20,29 @@ from __future__ import annotations
 import json
 import logging
 import random
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from imports.messages import done_message, rejected_message, transient_message
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow, Step, StepKind
-from imports.services.rowstate import RunState, end_row, row_claim, row_step_done
+from imports.services.control import run_stop
+from imports.services.progress import (
+    PASSWORD_NOT_KEPT,
+    needs_top_up,
+    not_sent_message,
+    plan_kept_after_failure,
+    run_dispatch,
+    run_finish,
+)
+from imports.services.rowstate import (
+    RowLost,
+    RunState,
+    row_claim,
+    row_end,
+    row_hand_back,
+    row_progress,
+)
 from user2smart.companies.connection import company_as_saved, shared_client_for
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -30,42 +52,72 @@ from user2smart.smartrecruiters.errors import (
     RetryableError,
     SmartRecruitersError,
 )
+from user2smart.smartrecruiters.ratelimit import RateLimitWaitTimeout
 
 log = logging.getLogger(__name__)
+
+# A row handed back because every in-flight slot of its company was taken waits about this long.
+SLOT_BUSY_SECONDS = 1.0
 
 
 class RowFailed(Exception):
     """The row cannot be applied; the message is for the admin."""
 
 
-def row_apply(row_id: int) -> None:
-    claimed = row_claim(row_id)
+def row_apply(*, row_id: int) -> None:
+    """Apply one row from where its last attempt stopped (a message's whole work)."""
+    claimed = row_claim(row_id=row_id)
     if claimed is None:
-        return  # a duplicate delivery, or a row already put back by the sweeper and done
+        return  # a duplicate delivery, or a row already handed to another attempt
     row, state = claimed
     company = company_as_saved(state.company_id, state.company_version)
+    try:
+        _apply(row, state, company)
+    except RowLost as exc:
+        log.warning("%s: stopped, its claim was taken over", exc)
+
+
+def _apply(row: ImportRow, state: RunState, company: Company) -> None:
     if state.status != ImportRun.Status.RUNNING:
-        _finish(row, company, ImportRow.Status.SKIPPED, _not_sent(row, state), transient=True)
+        # An earlier attempt got part of the way when it had recorded a step or a create.
+        partly = bool(row.steps_done or row.lookup_first)
+        message = not_sent_message(run_status=state.status, run_error=state.error, partly=partly)
+        _finish(row, company, ImportRow.Status.SKIPPED, message, transient=True)
         return
     planned = PlannedRow.from_json(json.loads(row.payload))
-    client = shared_client_for(company)
+    client = shared_client_for(company, slot_timeout=settings.IMPORT_SLOT_WAIT_SECONDS)
+    email_unsure = ""
+    emailing = False
     try:
         last = len(planned.steps) - 1
         for index in range(row.steps_done, len(planned.steps)):
-            _run_step(client, row, planned.steps[index])
+            step = planned.steps[index]
+            if step.kind is StepKind.ACTIVATION_EMAIL:
+                if row.email_started:  # an earlier attempt may have sent it: never twice
+                    email_unsure = _email_unsure(client, row)
+                    row.steps_done = index + 1
+                    continue
+                row.email_started = emailing = True
+                row_progress(row=row)  # the intent, recorded before the call
+            _run_step(client, row, step)
+            emailing = False
             row.steps_done = index + 1
             if index < last:  # a retry resumes after this step (the last one: _finish records)
-                row_step_done(row)
+                row_progress(row=row)
     except AuthRefusedError as exc:
-        from imports.services.finishing import run_stop
-
-        run_stop(
-            ImportRun.objects.get(pk=row.run_id),
-            reason=_credential_refused(exc),
-            status=ImportRun.Status.FAILED,
-        )
+        run_stop(run_id=row.run_id, reason=_credential_refused(exc), status=ImportRun.Status.FAILED)
         _finish(row, company, ImportRow.Status.SKIPPED, _credential_refused(exc), transient=True)
+    except RateLimitWaitTimeout as exc:  # nothing was sent: no attempt used
+        row.email_started = row.email_started and not emailing
+        wait = exc.retry_after or SLOT_BUSY_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311
+        row_hand_back(row=row, after=wait, failed=False)
     except RetryableError as exc:
+        if emailing and not exc.throttled:  # it may have reached SmartRecruiters: not again
+            row.steps_done += 1
+            email_unsure = _email_unsure(client, row)
+            _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
+            return
+        row.email_started = row.email_started and not emailing
         _retry_or_fail(row, company, exc)
     except RejectedError as exc:
         _finish(row, company, ImportRow.Status.ERROR, rejected_message(exc))
@@ -75,7 +127,7 @@ def row_apply(row_id: int) -> None:
         log.warning("row %s: unexpected answer: %s", row.pk, exc)
         _retry_or_fail(row, company, exc)
     else:
-        _finish(row, company, ImportRow.Status.DONE, done_message(planned))
+        _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
 
 
 def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None:
@@ -89,7 +141,11 @@ def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None
             for group_id in step.data:
                 client.add_users_to_access_group(group_id, [user_id])
         case StepKind.REMOVE_FROM_GROUP:
-            client.remove_user_from_access_group(step.data, user_id)
+            try:
+                client.remove_user_from_access_group(step.data, user_id)
+            except RejectedError as exc:
+                if exc.status != 404:  # 404: the user is no longer in the group, as wanted
+                    raise
         case StepKind.ACTIVATE:
             client.activate_user(user_id)
         case StepKind.DEACTIVATE:
@@ -119,64 +175,59 @@ def _create(client: SmartRecruitersClient, row: ImportRow, body: dict) -> str:
     return str(found["id"])
 
 
+def _email_unsure(client: SmartRecruitersClient, row: ImportRow) -> str:
+    """What the row says when an activation email may or may not have gone out."""
+    try:
+        active = bool(client.get_user(row.sr_user_id).get("active"))
+    except SmartRecruitersError:
+        active = False
+    if active:
+        return " The user is active, so the activation email was not sent again."
+    return (
+        " The activation email may not have gone out (sending it was interrupted), and it is "
+        "never sent twice: if the person did not receive it, send it from SmartRecruiters."
+    )
+
+
 def _retry_or_fail(row: ImportRow, company: Company, exc: SmartRecruitersError) -> None:
-    if row.attempts >= settings.IMPORT_ROW_MAX_ATTEMPTS:
+    failures = row.failures + 1
+    if failures >= settings.IMPORT_ROW_MAX_ATTEMPTS:
         _finish(row, company, ImportRow.Status.ERROR, transient_message(exc), transient=True)
         return
     retry_after = getattr(exc, "retry_after", None)
-    backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** (row.attempts - 1))
-    countdown = max(retry_after or 0, random.uniform(backoff / 2, backoff))  # noqa: S311
-    eligible = timezone.now() + timedelta(seconds=countdown)
-    with transaction.atomic():
-        requeued = ImportRow.objects.filter(pk=row.pk, status=ImportRow.Status.SENDING).update(
-            status=ImportRow.Status.QUEUED, queued_at=eligible
-        )
-        if requeued:
-            from imports.services.dispatch import _enqueue
-
-            transaction.on_commit(lambda: _enqueue([row.pk], countdown=countdown))
+    backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** (failures - 1))
+    wait = max(retry_after or 0, random.uniform(backoff / 2, backoff))  # noqa: S311
+    row_hand_back(row=row, after=wait, failed=True)
 
 
 def _finish(
     row: ImportRow, company: Company, status: str, message: str, *, transient: bool = False
 ) -> None:
     """Put the row in its final state, wipe its password, count it, keep the run moving."""
-    from imports.services.dispatch import needs_top_up, run_dispatch
-    from imports.services.finishing import run_finish
-
     keep = ""
-    if status != ImportRow.Status.DONE and row.payload:
+    if status != ImportRow.Status.DONE:
         # Failed rows keep their plan without the password, for "retry failed rows" and the
         # failed-rows file; it is purged with the run's files.
-        keep = json.dumps(PlannedRow.from_json(json.loads(row.payload)).redacted().to_json())
-    counters = end_row(
-        row,
+        keep, retryable = plan_kept_after_failure(row.payload, row.steps_done)
+        if transient and not retryable:
+            transient, message = False, message + PASSWORD_NOT_KEPT
+    counters = row_end(
+        row=row,
         status=status,
         message=message,
         transient=transient,
         payload=keep,
         sr_user_id=row.sr_user_id,
         steps_done=row.steps_done,
+        email_started=row.email_started,
     )
     if counters is None:
-        return
+        raise RowLost(f"row {row.pk}: attempt {row.attempts} no longer holds it")
     done, total, in_flight = counters
     if done >= total:
-        run_finish(row.run_id)
+        run_finish(run_id=row.run_id)
     elif needs_top_up(in_flight, company.rate_limit_concurrency):
-        run_dispatch(row.run_id)
-
-
-def _not_sent(row: ImportRow, state: RunState) -> str:
-    why = (
-        "the run was cancelled."
-        if state.status == ImportRun.Status.CANCELLED
-        else f"the run stopped. {state.error}".strip()
-    )
-    if row.steps_done or row.lookup_first:
-        # An earlier attempt got part of the way (its worker stopped): say so, do not guess.
-        return f"Stopped part-way, it may be partly applied in SmartRecruiters: {why}"
-    return f"Not sent: {why}"
+        run_dispatch(run_id=row.run_id)
 
 
 def _credential_refused(exc: AuthRefusedError) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions
 from imports.models import ImportFileChunk, ImportRun, Mode
+from imports.services import queue
 from user2smart.companies.encryption import decrypt_bytes, encrypt_bytes
 from user2smart.companies.models import Company
 
@@ -48,8 +49,6 @@ def run_start(
     already failed, with the reason, so every attempt is in the history. With `enqueue=False`
     the caller plans the run itself (`run_plan`), e.g. a dry run on the command line.
     """
-    from imports import tasks
-
     if mode not in Mode.values:
         raise ValueError(f"Unknown mode {mode!r}")
     with transaction.atomic():
@@ -73,7 +72,7 @@ def run_start(
             run.finished_at = timezone.now()
         run.save()
         if enqueue and run.status == ImportRun.Status.VALIDATING:
-            transaction.on_commit(lambda: tasks.plan_run.delay(run.pk))
+            transaction.on_commit(lambda: queue.run_plan_send(run.pk))
     return run
 
 

@@ -20,6 +20,7 @@ from imports.models import ImportRow, ImportRun
 from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_rows
 from imports.rows import RowChecker, check_records
 from imports.services.intake import forget_file, open_file
+from imports.services.progress import run_dispatch, run_finish
 from user2smart.companies.connection import client_for
 from user2smart.smartrecruiters.client import SmartRecruitersClient
 from user2smart.smartrecruiters.errors import AuthRefusedError, SmartRecruitersError
@@ -43,7 +44,7 @@ def read_directory(client: SmartRecruitersClient) -> Directory:
     )
 
 
-def run_plan(run_id: int) -> None:
+def run_plan(*, run_id: int) -> None:
     """Plan the run (claimed once: a duplicate task does nothing)."""
     claimed = ImportRun.objects.filter(
         pk=run_id, status=ImportRun.Status.VALIDATING, plan_claimed_at__isnull=True
@@ -59,12 +60,9 @@ def run_plan(run_id: int) -> None:
     finally:
         forget_file(run)
 
-    from imports.services.dispatch import run_dispatch
-    from imports.services.finishing import run_finish
-
     if run.status == ImportRun.Status.RUNNING:
-        run_dispatch(run.pk)
-        run_finish(run.pk)
+        run_dispatch(run_id=run.pk)
+        run_finish(run_id=run.pk)
 
 
 def _plan(run: ImportRun) -> None:
@@ -173,15 +171,12 @@ def _fail(run: ImportRun, reason: str) -> None:
     run.status = ImportRun.Status.FAILED
 
 
-def run_apply(*, run: ImportRun) -> bool:
+def run_apply(*, run_id: int) -> bool:
     """Apply a previewed plan. False when the run is no longer waiting for it."""
-    from imports.services.dispatch import run_dispatch
-    from imports.services.finishing import run_finish
-
-    started = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PLANNED).update(
+    started = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PLANNED).update(
         status=ImportRun.Status.RUNNING, started_at=timezone.now(), dry_run=False
     )
     if started:
-        run_dispatch(run.pk)
-        run_finish(run.pk)
+        run_dispatch(run_id=run_id)
+        run_finish(run_id=run_id)
     return bool(started)

@@ -131,7 +131,7 @@ def run_rows(request: HttpRequest, run_id: int) -> HttpResponse:
 @company_view
 def run_apply(request: HttpRequest, run_id: int) -> HttpResponse:
     run = owned(request, PAGE_RUNS, run_id)
-    if services.run_apply(run=run):
+    if services.run_apply(run_id=run.pk):
         messages.success(request, "The changes are being sent to SmartRecruiters.")
     else:
         messages.error(request, "This preview can no longer be applied.")
@@ -142,7 +142,7 @@ def run_apply(request: HttpRequest, run_id: int) -> HttpResponse:
 @company_view
 def run_discard(request: HttpRequest, run_id: int) -> HttpResponse:
     run = owned(request, PAGE_RUNS, run_id)
-    if services.run_discard(run=run):
+    if services.run_discard(run_id=run.pk):
         messages.success(request, "The preview was discarded: nothing was changed.")
     else:
         messages.error(request, "This preview can no longer be discarded.")
@@ -153,7 +153,7 @@ def run_discard(request: HttpRequest, run_id: int) -> HttpResponse:
 @company_view
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = owned(request, PAGE_RUNS, run_id)
-    if services.run_cancel(run=run):
+    if services.run_cancel(run_id=run.pk):
         messages.success(request, "The import was cancelled. Rows already sent stay as they are.")
     else:
         messages.error(request, "This import is no longer running.")
@@ -164,7 +164,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @company_view
 def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     run = owned(request, PAGE_RUNS, run_id)
-    count = services.run_retry_failed(run=run)
+    count = services.run_retry_failed(run_id=run.pk)
     if count:
         rows = "row is" if count == 1 else "rows are"
         messages.success(request, f"{count} {rows} being sent again.")

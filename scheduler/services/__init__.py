@@ -20,6 +20,7 @@ from scheduler.services.schedules import (
     schedule_upsert,
     schedules_set_enabled,
 )
+from scheduler.services.sweeping import fires_sweep
 
 __all__ = [
     "RETRY_DELAYS",
@@ -29,6 +30,7 @@ __all__ = [
     "fire_attempt",
     "fire_claim",
     "fire_fail",
+    "fires_sweep",
     "run_as_check",
     "run_wrap_up",
     "schedule_delete",

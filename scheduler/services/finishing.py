@@ -1,6 +1,7 @@
 """After a scheduled run: write its log back to the SFTP server, move the file, notify.
 
-``imports`` sends the task ``scheduler.run_finished`` when a run of source "schedule" ends.
+``imports`` sends the task ``scheduler.run_finished`` when a run of source "schedule" ends (a
+nudge: the scheduler's sweeper finds a wrap-up whose message was lost, or whose attempt is due).
 Each step is recorded on the fire as it is done (``log_path``, ``moved_to``), so a retry after
 a transient failure does not write the log twice; a duplicate message finds the attempt
 already claimed and does nothing. A run that ends again after its wrap-up (an admin retried its
@@ -12,23 +13,27 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from imports import logs
 from imports.models import ImportRun
 from scheduler import sftp
 from scheduler.cron import get_zone
 from scheduler.models import Schedule, ScheduleFire
-from scheduler.services.fires import RETRY_DELAYS
+from scheduler.services.fires import ATTEMPT_LEASE, RETRY_DELAYS
 from scheduler.services.notify import notify_run_ended
+from user2smart.dbclock import db_now
 
 log = logging.getLogger(__name__)
 
 
 def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
-    """Attempt ``attempt`` (from 0) at the after-run steps: seconds before the next, or None."""
+    """Attempt ``attempt`` (from 0) at the after-run steps. A transient failure sets when the
+    next attempt is due (``finish_next_at``, made by the sweeper) and returns its wait in
+    seconds; else None."""
     fire = ScheduleFire.objects.filter(run_id=run_id).select_related("run").first()
     if fire is None:
         log.info("Run %s ended: no schedule fire started it", run_id)
@@ -38,13 +43,14 @@ def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
         ScheduleFire.objects.filter(pk=fire.pk, finished_at=fire.finished_at).update(
             finished_at=None,
             finish_attempts=0,
+            finish_next_at=None,
             log_path="",
             finish_error="",
-            updated_at=timezone.now(),
+            updated_at=Now(),
         )
     claimed = ScheduleFire.objects.filter(
         pk=fire.pk, finished_at__isnull=True, finish_attempts=attempt
-    ).update(finish_attempts=attempt + 1, updated_at=timezone.now())
+    ).update(finish_attempts=attempt + 1, finish_next_at=Now() + ATTEMPT_LEASE, updated_at=Now())
     if not claimed:
         log.info("Run %s: after-run attempt %s already made", run_id, attempt + 1)
         return None
@@ -68,12 +74,16 @@ def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
             delay = RETRY_DELAYS[attempt]
             fire.finish_error = f"{exc} Trying again in {delay} seconds."
             fire.save(update_fields=["finish_error", "updated_at"])
+            ScheduleFire.objects.filter(pk=fire.pk, finish_attempts=attempt + 1).update(
+                finish_next_at=Now() + timedelta(seconds=delay)
+            )
             log.warning("Run %s: after-run attempt %s failed: %s", run_id, attempt + 1, exc)
             return delay
         fire.finish_error = str(exc)
-    fire.finished_at = timezone.now()
+    fire.finished_at = db_now()
+    fire.finish_next_at = None
     with transaction.atomic():
-        fire.save(update_fields=["finish_error", "finished_at", "updated_at"])
+        fire.save(update_fields=["finish_error", "finished_at", "finish_next_at", "updated_at"])
         transaction.on_commit(lambda: notify_run_ended(fire, run))
     log.info("Run %s: log %s, moved to %s", run_id, fire.log_path or "-", fire.moved_to or "-")
     return None

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun
@@ -28,25 +28,27 @@ from imports.services import run_start
 from scheduler import sftp
 from scheduler.cron import previous_run
 from scheduler.models import Schedule, ScheduleFire
+from scheduler.services import queue
 from scheduler.services.checks import run_as_check
 from scheduler.services.errors import FireError
 from scheduler.services.notify import notify_fire_failed
+from user2smart.dbclock import db_now
 
 log = logging.getLogger(__name__)
 
 Outcome = ScheduleFire.Outcome
 
-# Waits before the 2nd, 3rd and 4th attempt of a fire whose server did not answer. Far below
-# the broker's visibility timeout (1,800 s), so a waiting message is never delivered twice.
+# Waits before the 2nd, 3rd and 4th attempt of a fire whose server did not answer. They are kept
+# in the database (`next_attempt_at`), not in a message: the scheduler's sweeper sends them.
 RETRY_DELAYS = (30, 120, 300)
-# Beat and the workers may run on machines whose clocks differ a little: a fire that arrives a
-# moment "before" its time still belongs to it.
+# An attempt is killed at its time limit (`scheduler/tasks.py`, 600 s): one not over this long
+# after it began was lost with its worker, and the next attempt is made.
+ATTEMPT_LEASE = timedelta(seconds=660)
+# A fire claimed but whose first attempt has not begun after this long lost its message.
+START_GRACE = timedelta(seconds=60)
+# Beat's clock may be a moment ahead of the database's: a fire that arrives a moment "before"
+# its time still belongs to it. The time is the database's, never a worker's.
 CLOCK_TOLERANCE = timedelta(seconds=5)
-# A fire still fetching after this long was lost with its worker (attempts are limited to
-# 10 minutes, the longest wait between them is 5): it is closed as failed.
-ABANDONED_AFTER = timedelta(minutes=20)
-# A run that ended this long ago without its log written back lost its message: send it again.
-WRAP_UP_LOST_AFTER = timedelta(minutes=15)
 
 
 def fire_claim(
@@ -58,8 +60,7 @@ def fire_claim(
     manual fire (Run now, run_schedule) to ``at`` itself. The fire comes back ``pending`` (go
     on with ``fire_attempt``) or ``skipped`` with the reason.
     """
-    now = timezone.now()
-    at = at or now
+    at = at or db_now()
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update().select_related("company").filter(pk=schedule_id)
@@ -77,9 +78,12 @@ def fire_claim(
         if ScheduleFire.objects.filter(schedule=schedule, scheduled_for=scheduled).exists():
             log.info("Fire for %s at %s already claimed: nothing to do", schedule, scheduled)
             return None
-        _close_abandoned(schedule, now)
-        _resend_lost_wrap_ups(schedule, now)
-        fire = ScheduleFire(schedule=schedule, scheduled_for=scheduled, manual=manual)
+        fire = ScheduleFire(
+            schedule=schedule,
+            scheduled_for=scheduled,
+            manual=manual,
+            next_attempt_at=db_now() + START_GRACE,
+        )
         busy = _open_fire(schedule)
         if not manual and scheduled < schedule.runs_from:
             fire.outcome = Outcome.SKIPPED
@@ -91,6 +95,8 @@ def fire_claim(
         elif busy is not None:
             fire.outcome = Outcome.SKIPPED
             fire.reason = _busy_reason(busy)
+        if fire.outcome == Outcome.SKIPPED:
+            fire.next_attempt_at = None
         try:
             with transaction.atomic():
                 fire.save()
@@ -101,22 +107,22 @@ def fire_claim(
     return fire
 
 
-def schedule_run_now(schedule: Schedule) -> ScheduleFire | None:
+def schedule_run_now(*, schedule: Schedule) -> ScheduleFire | None:
     """A fire now (the admin's Run now, ``run_schedule``); its attempt runs in a worker."""
-    from scheduler import tasks
-
     fire = fire_claim(schedule_id=schedule.pk, manual=True)
     if fire is not None and fire.outcome == Outcome.PENDING:
         fire_id = fire.pk
-        transaction.on_commit(lambda: tasks.fire_attempt.delay(fire_id, 0))
+        transaction.on_commit(lambda: queue.fire_attempt_send(fire_id, 0))
     return fire
 
 
 def fire_attempt(*, fire_id: int, attempt: int = 0) -> int | None:
-    """Attempt number ``attempt`` (from 0): the seconds to wait before the next, or None."""
+    """Attempt number ``attempt`` (from 0). A transient failure sets when the next attempt is
+    due (``next_attempt_at``, made by the sweeper) and returns its wait in seconds; else None.
+    """
     claimed = ScheduleFire.objects.filter(
         pk=fire_id, outcome=Outcome.PENDING, attempts=attempt
-    ).update(attempts=attempt + 1, updated_at=timezone.now())
+    ).update(attempts=attempt + 1, next_attempt_at=Now() + ATTEMPT_LEASE, updated_at=Now())
     if not claimed:
         log.info("Fire %s attempt %s: already made, or the fire is over", fire_id, attempt + 1)
         return None
@@ -128,9 +134,13 @@ def fire_attempt(*, fire_id: int, attempt: int = 0) -> int | None:
     except FireError as exc:
         if exc.retryable and attempt < len(RETRY_DELAYS):
             delay = RETRY_DELAYS[attempt]
-            ScheduleFire.objects.filter(pk=fire_id, outcome=Outcome.PENDING).update(
+            ScheduleFire.objects.filter(
+                pk=fire_id, outcome=Outcome.PENDING, attempts=attempt + 1
+            ).update(
                 reason=f"Attempt {attempt + 1} failed: {exc.message} "
-                f"Trying again in {delay} seconds."
+                f"Trying again in {delay} seconds.",
+                next_attempt_at=Now() + timedelta(seconds=delay),
+                updated_at=Now(),
             )
             log.warning("Fire %s attempt %s failed, retry in %s s", fire_id, attempt + 1, delay)
             return delay
@@ -145,7 +155,7 @@ def fire_fail(*, fire_id: int, reason: str) -> bool:
     """End a fire that is still fetching as failed, and email the notification addresses."""
     with transaction.atomic():
         failed = ScheduleFire.objects.filter(pk=fire_id, outcome=Outcome.PENDING).update(
-            outcome=Outcome.FAILED, reason=reason
+            outcome=Outcome.FAILED, reason=reason, next_attempt_at=None, updated_at=Now()
         )
         if failed:
             transaction.on_commit(lambda: _notify_failed(fire_id))
@@ -180,7 +190,7 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
                 "not imported again."
             )
             ScheduleFire.objects.filter(pk=fire.pk, outcome=Outcome.PENDING).update(
-                outcome=Outcome.SKIPPED, reason=reason
+                outcome=Outcome.SKIPPED, reason=reason, next_attempt_at=None
             )
             log.info("Fire %s skipped: %s", fire.pk, reason)
             return
@@ -197,7 +207,11 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
                 run_as_email=schedule.run_as_email,
             )
             started = ScheduleFire.objects.filter(pk=fire.pk, outcome=Outcome.PENDING).update(
-                outcome=Outcome.STARTED, run=run, reason="", file_modified=remote.modified
+                outcome=Outcome.STARTED,
+                run=run,
+                reason="",
+                file_modified=remote.modified,
+                next_attempt_at=None,
             )
             if not started:  # closed meanwhile (taken for abandoned): start nothing
                 transaction.set_rollback(True)
@@ -237,32 +251,3 @@ def _busy_reason(busy: ScheduleFire) -> str:
     return (
         f"Run {busy.run_id} (fired for {when}) is still running: skipped so as not to overlap it."
     )
-
-
-def _close_abandoned(schedule: Schedule, now: datetime) -> None:
-    lost = ScheduleFire.objects.filter(
-        schedule=schedule, outcome=Outcome.PENDING, updated_at__lt=now - ABANDONED_AFTER
-    ).values_list("pk", flat=True)
-    for fire_id in list(lost):
-        fire_fail(
-            fire_id=fire_id,
-            reason="The fire stopped while fetching the file (its worker was lost): nothing "
-            "was imported.",
-        )
-
-
-def _resend_lost_wrap_ups(schedule: Schedule, now: datetime) -> None:
-    from scheduler import tasks
-
-    lost = ScheduleFire.objects.filter(
-        schedule=schedule,
-        outcome=Outcome.STARTED,
-        finished_at__isnull=True,
-        run__finished_at__lt=now - WRAP_UP_LOST_AFTER,
-        updated_at__lt=now - WRAP_UP_LOST_AFTER,
-    ).values_list("run_id", "finish_attempts")
-    for run_id, attempt in list(lost):
-        log.warning("Run %s ended without its log written back: trying again", run_id)
-        transaction.on_commit(
-            lambda run_id=run_id, attempt=attempt: tasks.run_finished.delay(run_id, attempt)
-        )

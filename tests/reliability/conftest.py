@@ -17,7 +17,8 @@ from tests.imports.runs.conftest import bulk_acme, write_file  # noqa: F401
 SWEEP_ENV = {
     "IMPORT_SWEEP_SECONDS": "1",
     "IMPORT_QUEUED_DEADLINE_SECONDS": "5",
-    "IMPORT_SENDING_DEADLINE_SECONDS": "8",
+    "IMPORT_SENDING_DEADLINE_SECONDS": "12",
+    "IMPORT_ROW_TIME_LIMIT": "10",
     "IMPORT_RETRY_MAX_SECONDS": "2",
 }
 

@@ -32,7 +32,7 @@ def frozen(moment: datetime):
 def claim(schedule: Schedule, at: datetime) -> ScheduleFire | None:
     """What the task ``scheduler.fire`` claims when beat's message arrives at ``at``."""
     with frozen(at):
-        return services.fire_claim(schedule_id=schedule.pk)
+        return services.fire_claim(schedule_id=schedule.pk, at=at)
 
 
 def created_at(moment: datetime, company, **values) -> Schedule:
@@ -109,7 +109,7 @@ def test_run_now_claims_its_own_moment(acme) -> None:
     asked = datetime(2025, 6, 2, 2, 0, 30, tzinfo=PARIS)
 
     with frozen(asked):
-        fire = services.schedule_run_now(schedule)
+        fire = services.schedule_run_now(schedule=schedule)
 
     assert (fire.manual, fire.scheduled_for, fire.outcome) == (True, asked, Outcome.PENDING)
 

@@ -77,7 +77,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         if dry_run:
-            services.run_plan(run.pk)
+            services.run_plan(run_id=run.pk)
         elif options["no_wait"]:
             self.stdout.write(json.dumps({"run": run.pk}) if options["json"] else str(run.pk))
             return

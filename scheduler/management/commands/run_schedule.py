@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 "No worker is running, so the schedule cannot run. Start one with: "
                 "celery -A user2smart worker"
             )
-        fire = services.schedule_run_now(schedule)
+        fire = services.schedule_run_now(schedule=schedule)
         if fire is None:
             raise CommandError(f"{schedule} was fired at this very moment already: try again.")
         while not fire.is_finished:
