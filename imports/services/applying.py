@@ -94,7 +94,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
             step = planned.steps[index]
             if step.kind is StepKind.ACTIVATION_EMAIL:
                 if row.email_started:  # an earlier attempt may have sent it: never twice
-                    email_unsure = _email_unsure(client, row)
+                    email_unsure = EMAIL_UNSURE
                     row.steps_done = index + 1
                     continue
                 row.email_started = emailing = True
@@ -114,7 +114,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
     except RetryableError as exc:
         if emailing and not exc.throttled:  # it may have reached SmartRecruiters: not again
             row.steps_done += 1
-            email_unsure = _email_unsure(client, row)
+            email_unsure = EMAIL_UNSURE
             _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
             return
         row.email_started = row.email_started and not emailing
@@ -175,18 +175,10 @@ def _create(client: SmartRecruitersClient, row: ImportRow, body: dict) -> str:
     return str(found["id"])
 
 
-def _email_unsure(client: SmartRecruitersClient, row: ImportRow) -> str:
-    """What the row says when an activation email may or may not have gone out."""
-    try:
-        active = bool(client.get_user(row.sr_user_id).get("active"))
-    except SmartRecruitersError:
-        active = False
-    if active:
-        return " The user is active, so the activation email was not sent again."
-    return (
-        " The activation email may not have gone out (sending it was interrupted), and it is "
-        "never sent twice: if the person did not receive it, send it from SmartRecruiters."
-    )
+EMAIL_UNSURE = (
+    " The activation email may not have gone out (sending it was interrupted), and it is never "
+    "sent twice: if the person did not receive it, send it from SmartRecruiters."
+)
 
 
 def _retry_or_fail(row: ImportRow, company: Company, exc: SmartRecruitersError) -> None:
