@@ -36,6 +36,8 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+	@# The row service's hand-written SQL once more on SQLite (the demo's database).
+	DATABASE_URL= $(BIN)/pytest -q tests/imports/runs/test_row_service.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 .pytest_cache .ruff_cache .mypy_cache
