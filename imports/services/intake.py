@@ -7,6 +7,7 @@ import tempfile
 from typing import IO
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ def run_start(
     source: str,
     options: dict | None = None,
     dry_run: bool = False,
-    created_by=None,
+    created_by: User | None = None,
     run_as_email: str = "",
     enqueue: bool = True,
 ) -> ImportRun:

@@ -157,7 +157,16 @@ def _log_csv(run: ImportRun) -> bytes:
     return out.getvalue()
 
 
-def _log_line(line, email, first, last, action, status, message, sr_id) -> logs.LogLine:
+def _log_line(
+    line: int,
+    email: str,
+    first: str,
+    last: str,
+    action: str,
+    status: str,
+    message: str,
+    sr_id: str,
+) -> logs.LogLine:
     result = "OK" if status == ImportRow.Status.DONE else "ERROR"
     return logs.LogLine(line, email, first, last, action, result, message, sr_id)
 

@@ -17,10 +17,13 @@ Two rules hold in every statement here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 
 from imports.models import ImportRow, ImportRun
 from user2smart.companies.models import Company
@@ -136,20 +139,26 @@ def _sql(vendor: str) -> dict[str, str]:
     }
 
 
-def _fetchone(sql: str, params: list) -> tuple | None:
+def _concrete_field(name: str) -> Field:
+    field = ImportRow._meta.get_field(name)
+    assert isinstance(field, Field)  # noqa: S101 (a row's own column, never a relation)
+    return field
+
+
+def _fetchone(sql: str, params: Sequence[Any]) -> tuple | None:
     """Run one statement; the first row it returns (None when it returns none)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() if cursor.description else None
 
 
-def _fetchall(sql: str, params: list) -> list[tuple]:
+def _fetchall(sql: str, params: Sequence[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _fenced(sql: str, params: list, row: ImportRow) -> None:
+def _fenced(sql: str, params: Sequence[Any], row: ImportRow) -> None:
     """Run a write of a claimed row; `RowLost` when the claim is no longer this worker's."""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, row.pk, _S.SENDING, row.attempts])
@@ -169,10 +178,10 @@ def row_claim(*, row_id: int) -> tuple[ImportRow, RunState] | None:
             return None
         row_values, state = found[: len(_CLAIM_FIELDS)], RunState(*found[len(_CLAIM_FIELDS) :])
     else:
-        row_values = _fetchone(sql["claim"], params)
-        if row_values is None:
+        claimed_values = _fetchone(sql["claim"], params)
+        if claimed_values is None:
             return None
-        state = None
+        row_values, state = claimed_values, None
     values = dict(zip(_CLAIM_FIELDS, row_values, strict=True))
     values["payload"] = ImportRow._meta.get_field("payload").from_db_value(
         values["payload"], None, connection
@@ -218,7 +227,7 @@ def row_hand_back(*, row: ImportRow, after: float, failed: bool) -> None:
     )
 
 
-def row_end(*, row: ImportRow, **fields: object) -> Counters | None:
+def row_end(*, row: ImportRow, **fields: Any) -> Counters | None:
     """Move a `sending` row of this attempt to its final state (`fields`: status, message, ...)
     and count it in its run, in one statement; the run's counters after it.
 
@@ -226,14 +235,14 @@ def row_end(*, row: ImportRow, **fields: object) -> Counters | None:
     """
     status = fields["status"]
     counts = [int(status == _S.ERROR), int(status == _S.SKIPPED)]
-    meta = ImportRow._meta
-    values = [
-        meta.get_field(name).get_db_prep_save(value, connection) for name, value in fields.items()
+    columns = {name: _concrete_field(name) for name in fields}
+    values: list[Any] = [
+        columns[name].get_db_prep_save(value, connection) for name, value in fields.items()
     ]
     now = sql_now()
-    assignments = ", ".join(f"{meta.get_field(name).column} = %s" for name in fields)
+    assignments = ", ".join(f"{columns[name].column} = %s" for name in fields)
     assignments += f", updated_at = {now}"
-    fence = [row.pk, _S.SENDING, row.attempts]
+    fence: list[Any] = [row.pk, _S.SENDING, row.attempts]
     if connection.vendor == "postgresql":
         return _fetchone(
             f"WITH ended AS (UPDATE {_ROW} SET {assignments} "

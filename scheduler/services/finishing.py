@@ -56,6 +56,8 @@ def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
         return None
     fire = ScheduleFire.objects.select_related("schedule__company", "run").get(pk=fire.pk)
     run = fire.run
+    if run is None:  # the run was deleted meanwhile: nothing to write back
+        return None
     schedule = fire.schedule
     fire.finish_error = ""
     try:

@@ -69,7 +69,8 @@ def schedule_upsert(*, company: Company, name: str, values: Mapping[str, object]
     for field_name, value in values.items():
         if getattr(schedule, field_name) != value:
             setattr(schedule, field_name, value)
-            changed.append(str(Schedule._meta.get_field(field_name).verbose_name))
+            field = Schedule._meta.get_field(field_name)
+            changed.append(str(getattr(field, "verbose_name", field_name)))
     if created or changed:
         schedule.full_clean()
         schedule_save(schedule)
@@ -135,15 +136,15 @@ def _sync_beat(schedule: Schedule, *, rearm: bool) -> PeriodicTask:
         schedule.periodic_task = task
         schedule.save(update_fields=["periodic_task"])
         return task
-    changed = [name for name, value in wanted.items() if getattr(task, name) != value]
-    for name in changed:
+    differ = [name for name, value in wanted.items() if getattr(task, name) != value]
+    for name in differ:
         setattr(task, name, wanted[name])
     if rearm:
         task.last_run_at = schedule.runs_from
-    if changed or rearm:
+    if differ or rearm:
         # Only what changed: beat writes last_run_at and total_run_count concurrently.
-        fields = [*changed, "date_changed"]
+        update_fields = [*differ, "date_changed"]
         if rearm or not task.enabled:
-            fields.append("last_run_at")  # save() clears it on a disabled task
-        task.save(update_fields=fields)
+            update_fields.append("last_run_at")  # save() clears it on a disabled task
+        task.save(update_fields=update_fields)
     return task
