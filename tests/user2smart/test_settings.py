@@ -39,6 +39,19 @@ def run_check(**env: str) -> subprocess.CompletedProcess:
         ({"DJANGO_DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE 'Mars/Olympus'"),
         ({"DJANGO_DEBUG": "true", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be a whole"),
         (
+            {"DJANGO_DEBUG": "true", "IMPORT_SENDING_DEADLINE_SECONDS": "190"},
+            "IMPORT_SENDING_DEADLINE_SECONDS (190) must be at least IMPORT_ROW_TIME_LIMIT (180) "
+            "+ 18 seconds",
+        ),
+        (
+            {
+                "DJANGO_DEBUG": "true",
+                "IMPORT_ROW_TIME_LIMIT": "10",
+                "IMPORT_SENDING_DEADLINE_SECONDS": "11",
+            },
+            "IMPORT_SENDING_DEADLINE_SECONDS (11) must be at least IMPORT_ROW_TIME_LIMIT (10) + 2",
+        ),
+        (
             {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50},
             "FIELD_ENCRYPTION_KEYS is required when DJANGO_DEBUG is false",
         ),
