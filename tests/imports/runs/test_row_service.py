@@ -303,3 +303,35 @@ def test_waiting_rows_keep_their_place_in_the_window(company, emulator, sent):
     assert run.rows_dispatched - run.rows_returned == 16
     assert ImportRow.objects.filter(run=run, status=S.PENDING).count() == 24
     assert services.run_dispatch(run_id=run.pk) == 0
+
+
+def test_a_failed_row_with_a_password_is_not_kept_for_retry(company, emulator, sent, settings):
+    settings.IMPORT_ROW_MAX_ATTEMPTS = 1
+    run = start(company, new_people(2, password="Secret-Pa55word!"))
+    emulator.faults(error_rate=1.0)
+
+    drain(sent)
+
+    run.refresh_from_db()
+    assert (run.status, run.rows_failed) == (ImportRun.Status.FINISHED, 2)
+    for row in ImportRow.objects.filter(run=run):
+        # The password is gone with the row, so "Retry failed rows" would create the user
+        # without it: the row is not offered for retry, and says what to do.
+        assert "Secret-Pa55word!" not in row.payload
+        assert row.payload  # the plan, without the password, for the failed-rows file
+        assert row.transient is False
+        assert "upload the row again, with its password" in row.message
+    assert services.run_retry_failed(run_id=run.pk) == 0
+
+
+def test_rows_skipped_by_a_cancel_keep_no_password(company, sent):
+    run = start(company, new_people(30, password="Secret-Pa55word!"))
+    assert services.run_cancel(run_id=run.pk)
+    drain(sent)  # the window's messages: their rows are skipped by their worker
+
+    run.refresh_from_db()
+    assert run.finished_at is not None
+    rows = ImportRow.objects.filter(run=run)
+    assert rows.count() == 30
+    assert not [row.line for row in rows if "Secret-Pa55word!" in row.payload]
+    assert not rows.filter(transient=True).exists()
