@@ -217,13 +217,36 @@ def workers(count: int = 2, concurrency: int = 8) -> Iterator[list[subprocess.Po
             )
         )
     _wait_ready(processes)
+    # Beat, as in production: its dispatch tick sends rows whose wait is over (a row handed back
+    # for lack of a rate-limit slot), its sweeper what was lost.
+    beat_log = tempfile.NamedTemporaryFile(prefix="bench-beat-", suffix=".log", delete=False)  # noqa: SIM115
+    logs.append(Path(beat_log.name))
+    beat = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "user2smart",
+            "beat",
+            "--loglevel=WARNING",
+            "-S",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--schedule",
+            str(Path(tempfile.gettempdir()) / f"bench-beat-{uuid.uuid4().hex[:6]}"),
+        ],
+        cwd=ROOT,
+        stdout=beat_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         yield processes
     finally:
-        for process in processes:
+        for process in [*processes, beat]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
+        for process in [*processes, beat]:
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
