@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -46,11 +47,9 @@ def ping_received(key: str) -> bool:
 
 def workers_listening() -> bool:
     """Whether at least one Celery worker consumes this deployment's queue (asked in 1.5 s)."""
-    from user2smart.celery import app
-
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     try:
-        replies = app.control.inspect(timeout=1.5).active_queues() or {}
+        replies = current_app.control.inspect(timeout=1.5).active_queues() or {}
     except OSError:
         return False
     return any(q.get("name") == queue for queues in replies.values() for q in queues)
