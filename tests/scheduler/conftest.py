@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,10 +17,12 @@ from django.utils import timezone
 
 from scheduler import services, tasks
 from scheduler.models import Schedule, ScheduleFire
+from scheduler.services import queue
 from tests.fixtures.companies import connect_acme
 from tests.fixtures.emulator import ACME_ME_EMAIL
 from tests.fixtures.sshd import SftpServer
 from user2smart.companies.models import Company
+from user2smart.dbclock import db_now
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_SAMPLES = ROOT.parent / "shared" / "samples"
@@ -63,20 +66,51 @@ def make_schedule(company: Company, **overrides: Any) -> Schedule:
     return services.schedule_save(schedule)
 
 
-def beat_fire(schedule: Schedule) -> tuple[ScheduleFire, list[int]]:
+def beat_fire(schedule: Schedule) -> ScheduleFire:
     """Beat's fire for a schedule that has existed for days, run in this process.
 
-    Returns the fire and the countdowns of the further attempts it asked for (not queued).
+    A transient failure leaves the fire pending with its next attempt due at ``next_attempt_at``
+    (the sweeper sends it); nothing is queued.
     """
     Schedule.objects.filter(pk=schedule.pk).update(runs_from=timezone.now() - timedelta(days=3))
-    with patch.object(tasks.fire_attempt, "apply_async", autospec=True) as next_attempt:
-        tasks.fire(schedule.pk)
-    fire = ScheduleFire.objects.filter(schedule=schedule).latest("pk")
-    return fire, countdowns_of(next_attempt)
+    tasks.fire(schedule.pk)
+    return ScheduleFire.objects.filter(schedule=schedule).latest("pk")
 
 
-def countdowns_of(apply_async: Any) -> list[int]:
-    return [call.kwargs["countdown"] for call in apply_async.call_args_list]
+def seconds_until(moment: datetime) -> float:
+    """How long from now on the database's clock until ``moment``."""
+    return (moment - db_now()).total_seconds()
+
+
+def overdue(fire: ScheduleFire) -> None:
+    """Let the time pass until the fire's next attempt or wrap-up is due (a second ago)."""
+    past = db_now() - timedelta(seconds=1)
+    ScheduleFire.objects.filter(pk=fire.pk, next_attempt_at__isnull=False).update(
+        next_attempt_at=past
+    )
+    ScheduleFire.objects.filter(pk=fire.pk, finish_next_at__isnull=False).update(
+        finish_next_at=past
+    )
+
+
+@dataclass
+class Sends:
+    """The scheduler's messages (``scheduler.services.queue``), each recorded and run here."""
+
+    attempts: MagicMock
+    wrap_ups: MagicMock
+
+
+@pytest.fixture
+def sends() -> Iterator[Sends]:
+    """Run what the scheduler sends at once in this process, as a worker would run it."""
+    with (
+        patch.object(
+            queue, "fire_attempt_send", autospec=True, side_effect=tasks.fire_attempt
+        ) as attempts,
+        patch.object(queue, "wrap_up_send", autospec=True, side_effect=tasks.run_finished) as ends,
+    ):
+        yield Sends(attempts=attempts, wrap_ups=ends)
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from imports.models import ImportRun
-from scheduler import tasks
 from scheduler.cron import next_runs
 from scheduler.models import Schedule, ScheduleFire
+from scheduler.services import queue
 from scheduler.sftp import parse_host_keys
 from tests.fixtures.sshd import SftpServer
 from tests.scheduler.conftest import make_schedule, public_key_line, schedule_values
+from user2smart.dbclock import db_now
 
 LIST = reverse("admin:scheduler_schedule_changelist")
 ADD = reverse("admin:scheduler_schedule_add")
@@ -219,14 +220,16 @@ def test_run_now_queues_a_fire_for_a_worker(
     url = reverse("admin:scheduler_schedule_run_now", args=[schedule.pk])
 
     with (
-        patch.object(tasks.fire_attempt, "delay", autospec=True) as queued,
+        patch.object(queue, "fire_attempt_send", autospec=True) as queued,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = admin_client.post(url, follow=True)
 
     fire = ScheduleFire.objects.get()
-    assert (fire.manual, fire.outcome) == (True, Outcome.PENDING)
+    assert (fire.manual, fire.outcome, fire.attempts) == (True, Outcome.PENDING, 0)
     queued.assert_called_once_with(fire.pk, 0)
+    # Should that message be lost, the sweeper sends the attempt a minute later.
+    assert (fire.next_attempt_at - db_now()).total_seconds() == pytest.approx(60, abs=5)
     assert any("fetching the file from sftp.acme.example" in m for m in messages_of(response))
 
 

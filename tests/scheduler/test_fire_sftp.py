@@ -1,7 +1,8 @@
 """A fire against a real OpenSSH sshd and the SmartRecruiters emulator, run in this process.
 
-The task ``scheduler.fire`` is called as beat's message would call it; the next attempts it
-asks for are captured (their countdowns) instead of being queued.
+The task ``scheduler.fire`` is called as beat's message would call it. A transient failure
+leaves the fire pending with its next attempt due at ``next_attempt_at``; the tests let that time
+pass (a queryset update) and run the scheduler's sweeper, whose messages run in this process.
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from imports.models import ImportRun
-from scheduler import tasks
+from scheduler import services, tasks
 from scheduler.models import Schedule, ScheduleFire
 from tests.fixtures.services import free_port
 from tests.fixtures.sshd import SftpServer
 from tests.scheduler.conftest import (
     NOTIFY,
     ScheduleMaker,
+    Sends,
     beat_fire,
-    countdowns_of,
+    overdue,
     public_key_line,
+    seconds_until,
 )
 
 Outcome = ScheduleFire.Outcome
@@ -42,21 +44,19 @@ def silent_port() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-def next_attempts(fire: ScheduleFire) -> list[int]:
-    """Run the attempts a fire asks for, one after the other, as the worker would."""
-    countdowns = []
-    with patch.object(tasks.fire_attempt, "apply_async", autospec=True) as next_attempt:
-        while next_attempt.call_count < 10:
-            calls = next_attempt.call_count
-            fire.refresh_from_db()
-            if fire.outcome != Outcome.PENDING:
-                break
-            tasks.fire_attempt(fire.pk, fire.attempts)
-            if next_attempt.call_count == calls:
-                break
-        countdowns = countdowns_of(next_attempt)
+def next_attempts(fire: ScheduleFire) -> list[float]:
+    """Make the attempts a pending fire waits for, one after the other, through the sweeper
+    (use with ``sends``); the waits it had before each one, in seconds."""
+    waits = []
+    for _ in range(10):
+        fire.refresh_from_db()
+        if fire.outcome != Outcome.PENDING:
+            break
+        waits.append(seconds_until(fire.next_attempt_at))
+        overdue(fire)
+        services.fires_sweep()
     fire.refresh_from_db()
-    return countdowns
+    return waits
 
 
 # Logging in and starting the run
@@ -67,9 +67,10 @@ def test_a_fire_logs_in_with_the_password_and_starts_the_run(
 ) -> None:
     schedule = sftp_schedule(delimiter=",", header="yes", mode="create")
 
-    fire, retries = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
-    assert (fire.outcome, fire.reason, fire.attempts, retries) == (Outcome.STARTED, "", 1, [])
+    assert (fire.outcome, fire.reason, fire.attempts) == (Outcome.STARTED, "", 1)
+    assert fire.next_attempt_at is None
     run = fire.run
     content = (sftp_folder / "users.csv").read_bytes()
     assert run.file_sha256 == hashlib.sha256(content).hexdigest()
@@ -92,13 +93,13 @@ def test_a_fire_logs_in_with_a_private_key(
 ) -> None:
     schedule = sftp_schedule(sftp_password="", sftp_private_key=sftp_server.private_keys[kind])
 
-    fire, _ = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
     assert fire.outcome == Outcome.STARTED, fire.reason
 
 
 def test_a_second_message_for_the_same_attempt_does_nothing(sftp_schedule: ScheduleMaker) -> None:
-    fire, _ = beat_fire(sftp_schedule())
+    fire = beat_fire(sftp_schedule())
 
     tasks.fire_attempt(fire.pk, 0)
 
@@ -114,9 +115,9 @@ def test_a_wrong_pinned_host_key_is_refused_without_retry(
     schedule = sftp_schedule(host_key=public_key_line())
 
     with django_capture_on_commit_callbacks(execute=True):
-        fire, retries = beat_fire(schedule)
+        fire = beat_fire(schedule)
 
-    assert (fire.outcome, fire.attempts, retries) == (Outcome.FAILED, 1, [])
+    assert (fire.outcome, fire.attempts, fire.next_attempt_at) == (Outcome.FAILED, 1, None)
     assert "presented the host key SHA256:" in fire.reason
     assert "Nothing was sent." in fire.reason
     assert not ImportRun.objects.exists()
@@ -127,9 +128,9 @@ def test_a_wrong_pinned_host_key_is_refused_without_retry(
 
 
 def test_a_refused_login_is_not_retried(sftp_schedule: ScheduleMaker) -> None:
-    fire, retries = beat_fire(sftp_schedule(sftp_password="wrong-password"))
+    fire = beat_fire(sftp_schedule(sftp_password="wrong-password"))
 
-    assert (fire.outcome, retries) == (Outcome.FAILED, [])
+    assert (fire.outcome, fire.next_attempt_at) == (Outcome.FAILED, None)
     assert "refused the login" in fire.reason
     assert "wrong-password" not in fire.reason
 
@@ -140,9 +141,9 @@ def test_a_missing_file_fails_the_fire_at_once(
     schedule = sftp_schedule(file_path=f"{sftp_folder}/missing.csv")
 
     with django_capture_on_commit_callbacks(execute=True):
-        fire, retries = beat_fire(schedule)
+        fire = beat_fire(schedule)
 
-    assert (fire.outcome, retries) == (Outcome.FAILED, [])
+    assert (fire.outcome, fire.next_attempt_at) == (Outcome.FAILED, None)
     assert fire.reason.startswith(f"{sftp_folder}/missing.csv does not exist on 127.0.0.1:")
     assert fire.reason in mail.outbox[0].body
 
@@ -150,7 +151,7 @@ def test_a_missing_file_fails_the_fire_at_once(
 def test_a_file_over_the_size_limit_is_not_read(sftp_schedule: ScheduleMaker, settings) -> None:
     settings.IMPORT_MAX_FILE_BYTES = 100
 
-    fire, _ = beat_fire(sftp_schedule())
+    fire = beat_fire(sftp_schedule())
 
     assert fire.outcome == Outcome.FAILED
     assert "over the limit of 100 bytes: it was not imported." in fire.reason
@@ -173,7 +174,7 @@ def test_the_run_as_user_must_be_an_active_administrator(
     schedule = sftp_schedule(run_as_email=email)
 
     with django_capture_on_commit_callbacks(execute=True):
-        fire, _ = beat_fire(schedule)
+        fire = beat_fire(schedule)
 
     assert fire.outcome == Outcome.FAILED
     assert fire.reason == f"The run-as user {email} {why}"
@@ -185,23 +186,34 @@ def test_the_run_as_user_must_be_an_active_administrator(
 
 
 def test_a_server_that_is_down_is_tried_again_then_the_fire_fails(
-    sftp_schedule: ScheduleMaker, django_capture_on_commit_callbacks
+    sftp_schedule: ScheduleMaker, sends: Sends, django_capture_on_commit_callbacks
 ) -> None:
     schedule = sftp_schedule(sftp_port=free_port())
 
-    fire, first = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
-    assert (fire.outcome, first) == (Outcome.PENDING, [30])
+    assert (fire.outcome, fire.attempts) == (Outcome.PENDING, 1)
+    assert seconds_until(fire.next_attempt_at) == pytest.approx(30, abs=5)
     assert "Attempt 1 failed: Could not connect to the SFTP server" in fire.reason
     assert "the connection was refused" in fire.reason
     assert fire.reason.endswith("Trying again in 30 seconds.")
     assert not mail.outbox
 
-    with django_capture_on_commit_callbacks(execute=True):
-        later = next_attempts(fire)
+    services.fires_sweep()  # before its time, the sweeper leaves it waiting
 
-    assert later == [120, 300]
-    assert (fire.outcome, fire.attempts) == (Outcome.FAILED, 4)
+    assert not sends.attempts.called
+    assert ScheduleFire.objects.get(pk=fire.pk).attempts == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waits = next_attempts(fire)
+
+    assert waits == pytest.approx([30, 120, 300], abs=5)
+    assert [call.args for call in sends.attempts.call_args_list] == [
+        (fire.pk, 1),
+        (fire.pk, 2),
+        (fire.pk, 3),
+    ]
+    assert (fire.outcome, fire.attempts, fire.next_attempt_at) == (Outcome.FAILED, 4, None)
     assert fire.reason.endswith("(is the server running, and is the port right?). (4 attempts)")
     assert len(mail.outbox) == 1
 
@@ -211,22 +223,24 @@ def test_a_server_that_never_answers_ends_the_attempt_at_its_timeout(
 ) -> None:
     schedule = sftp_schedule(sftp_port=silent_port, connect_timeout=1)
 
-    fire, retries = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
-    assert (fire.outcome, retries) == (Outcome.PENDING, [30])
+    assert fire.outcome == Outcome.PENDING
+    assert seconds_until(fire.next_attempt_at) == pytest.approx(30, abs=5)
     assert "did not complete the SSH handshake within 1 seconds" in fire.reason
 
 
 def test_the_server_coming_back_lets_the_next_attempt_start_the_run(
-    sftp_schedule: ScheduleMaker, sftp_server: SftpServer
+    sftp_schedule: ScheduleMaker, sftp_server: SftpServer, sends: Sends
 ) -> None:
     schedule = sftp_schedule(sftp_port=free_port())
-    fire, _ = beat_fire(schedule)
+    fire = beat_fire(schedule)
     Schedule.objects.filter(pk=schedule.pk).update(sftp_port=sftp_server.port)
 
     next_attempts(fire)
 
     assert (fire.outcome, fire.attempts, fire.reason) == (Outcome.STARTED, 2, "")
+    assert fire.next_attempt_at is None
 
 
 # Skipping an unchanged file
@@ -261,7 +275,7 @@ def test_an_unchanged_file_is_skipped_when_asked(
     digest = hashlib.sha256((sftp_folder / "users.csv").read_bytes()).hexdigest()
     last = finished_run(schedule, digest)
 
-    fire, _ = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
     assert fire.outcome == Outcome.SKIPPED
     assert fire.reason.startswith(f"{sftp_folder}/users.csv has not changed since run {last.pk}")
@@ -275,7 +289,7 @@ def test_an_unchanged_file_is_imported_again_after_a_run_with_errors(
     digest = hashlib.sha256((sftp_folder / "users.csv").read_bytes()).hexdigest()
     last = finished_run(schedule, digest, errors=1)
 
-    fire, _ = beat_fire(schedule)
+    fire = beat_fire(schedule)
 
     assert fire.outcome == Outcome.STARTED
     assert fire.run != last

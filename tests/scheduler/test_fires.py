@@ -19,6 +19,7 @@ from imports.models import ImportRun
 from scheduler import services
 from scheduler.models import Schedule, ScheduleFire
 from tests.scheduler.conftest import NOTIFY, make_schedule
+from user2smart.dbclock import db_now
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -104,14 +105,14 @@ def test_a_time_before_the_last_edit_is_not_run(acme) -> None:
 
 
 def test_run_now_claims_its_own_moment(acme) -> None:
-    schedule = created_at(datetime(2025, 6, 1, 12, 0, tzinfo=PARIS), acme, cron="0 2 * * *")
-    claim(schedule, datetime(2025, 6, 2, 2, 0, tzinfo=PARIS)).delete()
-    asked = datetime(2025, 6, 2, 2, 0, 30, tzinfo=PARIS)
+    # Not the schedule's latest run time (02:00): the moment it was asked, by the database.
+    schedule = make_schedule(acme, cron="0 2 * * *")
+    before = db_now()
 
-    with frozen(asked):
-        fire = services.schedule_run_now(schedule=schedule)
+    fire = services.schedule_run_now(schedule=schedule)
 
-    assert (fire.manual, fire.scheduled_for, fire.outcome) == (True, asked, Outcome.PENDING)
+    assert (fire.manual, fire.outcome) == (True, Outcome.PENDING)
+    assert before <= fire.scheduled_for <= db_now()
 
 
 # Never overlapping
@@ -152,10 +153,17 @@ def test_a_fire_lost_with_its_worker_is_closed_and_no_longer_blocks(
 ) -> None:
     schedule = created_at(datetime(2025, 6, 1, 12, 0, tzinfo=PARIS), acme, cron="0 * * * *")
     lost = claim(schedule, datetime(2025, 6, 2, 2, 0, tzinfo=PARIS))
+    # Its last attempt began and never ended (the worker died): no attempt is left.
+    ScheduleFire.objects.filter(pk=lost.pk).update(
+        attempts=len(services.RETRY_DELAYS) + 1, next_attempt_at=db_now() - timedelta(seconds=1)
+    )
+    meanwhile = claim(schedule, datetime(2025, 6, 2, 3, 0, tzinfo=PARIS))
 
     with django_capture_on_commit_callbacks(execute=True):
-        fire = claim(schedule, datetime(2025, 6, 2, 3, 0, tzinfo=PARIS))
+        services.fires_sweep()
+    fire = claim(schedule, datetime(2025, 6, 2, 4, 0, tzinfo=PARIS))
 
+    assert meanwhile.outcome == Outcome.SKIPPED
     assert fire.outcome == Outcome.PENDING
     lost.refresh_from_db()
     assert lost.outcome == Outcome.FAILED

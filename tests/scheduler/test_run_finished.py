@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from unittest.mock import patch
 
+import pytest
 from django.core import mail
 from django.utils import timezone
 
@@ -13,7 +13,14 @@ from imports.models import ImportRun
 from scheduler import services, tasks
 from scheduler.models import Schedule, ScheduleFire
 from tests.fixtures.services import free_port
-from tests.scheduler.conftest import NOTIFY, ScheduleMaker, beat_fire, countdowns_of
+from tests.scheduler.conftest import (
+    NOTIFY,
+    ScheduleMaker,
+    Sends,
+    beat_fire,
+    overdue,
+    seconds_until,
+)
 
 LOG = "line,email,result\r\n2,alice.martin@acme.example,OK\r\n".encode("utf-8-sig")
 
@@ -32,26 +39,24 @@ def ended(fire: ScheduleFire, *, status: str = ImportRun.Status.FINISHED, **valu
     return ImportRun.objects.get(pk=fire.run_id)
 
 
-def run_finished(run: ImportRun) -> list[int]:
-    """The task imports sends, run here; the countdowns of the retries it asks for."""
-    with patch.object(tasks.run_finished, "apply_async", autospec=True) as retry:
-        tasks.run_finished(run.pk)
-    return countdowns_of(retry)
+def run_finished(run: ImportRun) -> None:
+    """The task imports sends when a scheduled run ends, run here."""
+    tasks.run_finished(run.pk)
 
 
 def test_the_log_lands_in_the_log_folder_named_by_the_runs_day_in_the_schedules_timezone(
     sftp_schedule: ScheduleMaker, sftp_folder: Path, django_capture_on_commit_callbacks
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule(timezone="Europe/Paris"))
+    fire = beat_fire(sftp_schedule(timezone="Europe/Paris"))
     # 23:30 UTC on 1 June is 01:30 on 2 June in Paris.
     run = ended(fire, created_at=datetime(2025, 6, 1, 23, 30, tzinfo=UTC))
 
     with django_capture_on_commit_callbacks(execute=True):
-        retries = run_finished(run)
+        run_finished(run)
 
     fire.refresh_from_db()
     log = sftp_folder / "logs" / "users-20250602.csv"
-    assert retries == []
+    assert fire.finish_next_at is None
     assert log.read_bytes() == LOG
     assert fire.log_path == str(log)
     assert (fire.finish_error, fire.moved_to) == ("", "")
@@ -64,7 +69,7 @@ def test_a_second_run_the_same_day_gets_a_numbered_log(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
     schedule = sftp_schedule(timezone="UTC")
-    first, _ = beat_fire(schedule)
+    first = beat_fire(schedule)
     run_finished(ended(first, created_at=datetime(2025, 6, 2, 2, 0, tzinfo=UTC)))
     second = services.fire_claim(schedule_id=schedule.pk, manual=True)  # Run now, later on
     tasks.fire_attempt(second.pk, 0)
@@ -83,7 +88,7 @@ def test_a_second_run_the_same_day_gets_a_numbered_log(
 def test_a_repeated_message_writes_the_log_once(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule())
+    fire = beat_fire(sftp_schedule())
     run = ended(fire)
 
     run_finished(run)
@@ -95,7 +100,7 @@ def test_a_repeated_message_writes_the_log_once(
 def test_a_run_ended_again_after_a_retry_writes_its_new_log_beside_the_first(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule(timezone="UTC"))
+    fire = beat_fire(sftp_schedule(timezone="UTC"))
     day = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
     run_finished(ended(fire, created_at=day, status=ImportRun.Status.FAILED, log_csv=b"first"))
 
@@ -117,7 +122,7 @@ def test_the_processed_file_is_moved_when_asked(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
     (sftp_folder / "done" / "users.csv").write_text("yesterday's file")
-    fire, _ = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
+    fire = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
 
     run_finished(ended(fire))
 
@@ -130,7 +135,7 @@ def test_the_processed_file_is_moved_when_asked(
 def test_a_file_delivered_again_during_the_run_is_left_in_place(
     sftp_schedule: ScheduleMaker, sftp_folder: Path, django_capture_on_commit_callbacks
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
+    fire = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
     (sftp_folder / "users.csv").write_text("email\nnew.delivery@acme.example\n")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -146,7 +151,7 @@ def test_a_file_delivered_again_during_the_run_is_left_in_place(
 def test_a_run_with_errors_emails_the_notification_addresses(
     sftp_schedule: ScheduleMaker, django_capture_on_commit_callbacks
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule())
+    fire = beat_fire(sftp_schedule())
     run = ended(fire, count_error=2, rows_failed=2)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,7 +171,7 @@ def test_a_run_with_errors_emails_the_notification_addresses(
 def test_a_file_that_could_not_be_read_writes_the_reason_and_stays_in_place(
     sftp_schedule: ScheduleMaker, sftp_folder: Path
 ) -> None:
-    fire, _ = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
+    fire = beat_fire(sftp_schedule(after_import="move", move_to=f"{sftp_folder}/done"))
     reason = "The file is not a CSV file: it looks like an Excel workbook."
     run = ended(
         fire, status=ImportRun.Status.FAILED, error=reason, rows_total=0, rows_done=0, log_csv=b""
@@ -184,25 +189,31 @@ def test_a_file_that_could_not_be_read_writes_the_reason_and_stays_in_place(
 
 
 def test_writing_the_log_is_tried_again_when_the_server_is_down(
-    sftp_schedule: ScheduleMaker, sftp_folder: Path
+    sftp_schedule: ScheduleMaker, sftp_folder: Path, sends: Sends
 ) -> None:
     schedule = sftp_schedule()
-    fire, _ = beat_fire(schedule)
+    fire = beat_fire(schedule)
     run = ended(fire)
     port = Schedule.objects.get().sftp_port
     Schedule.objects.update(sftp_port=free_port())
 
-    retries = run_finished(run)
+    run_finished(run)
 
     fire.refresh_from_db()
-    assert retries == [30]
     assert fire.finished_at is None
+    assert seconds_until(fire.finish_next_at) == pytest.approx(30, abs=5)
     assert fire.finish_error.endswith("Trying again in 30 seconds.")
 
     Schedule.objects.update(sftp_port=port)
-    with patch.object(tasks.run_finished, "apply_async", autospec=True):
-        tasks.run_finished(run.pk, 1)
+    services.fires_sweep()  # before its time, the sweeper leaves it waiting
 
+    assert not sends.wrap_ups.called
+
+    overdue(fire)
+    services.fires_sweep()
+
+    sends.wrap_ups.assert_called_once_with(run.pk, 1)
     fire.refresh_from_db()
     assert (fire.finish_error, fire.finished_at is not None) == ("", True)
+    assert (fire.finish_attempts, fire.finish_next_at) == (2, None)
     assert len(list((sftp_folder / "logs").iterdir())) == 1
