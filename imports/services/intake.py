@@ -9,13 +9,13 @@ from typing import IO
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions
 from imports.models import ImportFileChunk, ImportRun, Mode
 from imports.services import queue
 from user2smart.companies.encryption import decrypt_bytes, encrypt_bytes
 from user2smart.companies.models import Company
+from user2smart.dbclock import db_now
 
 CHUNK_BYTES = 1024 * 1024
 OPTION_NAMES = ("header", "delimiter", "quotechar", "encoding")
@@ -70,7 +70,7 @@ def run_start(
             limit = settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)
             run.status = ImportRun.Status.FAILED
             run.error = f"The file is larger than {limit} MB: split it into smaller files."
-            run.finished_at = timezone.now()
+            run.finished_at = db_now()
         run.save()
         if enqueue and run.status == ImportRun.Status.VALIDATING:
             transaction.on_commit(lambda: queue.run_plan_send(run.pk))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions, read_csv
@@ -48,7 +49,7 @@ def run_plan(*, run_id: int) -> None:
     """Plan the run (claimed once: a duplicate task does nothing)."""
     claimed = ImportRun.objects.filter(
         pk=run_id, status=ImportRun.Status.VALIDATING, plan_claimed_at__isnull=True
-    ).update(plan_claimed_at=timezone.now())
+    ).update(plan_claimed_at=Now())  # the database's clock: the sweeper's lease
     if not claimed:
         return
     run = ImportRun.objects.select_related("company").get(pk=run_id)
@@ -166,7 +167,7 @@ def _row(run: ImportRun, planned: PlannedRow) -> ImportRow:
 
 def _fail(run: ImportRun, reason: str) -> None:
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.FAILED, error=reason, finished_at=timezone.now()
+        status=ImportRun.Status.FAILED, error=reason, finished_at=Now()
     )
     run.status = ImportRun.Status.FAILED
 
