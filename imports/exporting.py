@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,16 +30,10 @@ from imports import logs
 from imports.csvfile import COLUMNS
 from imports.models import UserExport
 from imports.rows import canonical_language
-from user2smart.companies.connection import client_for
+from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
-from user2smart.smartrecruiters.errors import (
-    AuthRefusedError,
-    RejectedError,
-    SmartRecruitersError,
-)
-
-log = logging.getLogger(__name__)
+from user2smart.smartrecruiters.errors import RejectedError
 
 IMMEDIATE_MAX_USERS = 500
 KEEP_HOURS = 24
@@ -135,19 +128,12 @@ def export_small(*, company: Company, delimiter: str = ",") -> bytes | None:
 def _reading(company: Company, *, retries: int = READ_RETRIES) -> Iterator[SmartRecruitersClient]:
     """A client for the company's reads; SmartRecruiters errors become ExportFailed."""
     try:
-        with client_for(company, retries=retries, timeout=REQUEST_TIMEOUT) as client:
+        with company_api(
+            company, doing="read the company's users", retries=retries, timeout=REQUEST_TIMEOUT
+        ) as client:
             yield client
-    except AuthRefusedError:
-        raise ExportFailed(
-            "SmartRecruiters refused the company's credential, so the users could not be read. "
-            "Ask the User2Smart team to check it."
-        ) from None
-    except SmartRecruitersError as exc:
-        log.warning("export for %s: reading failed: %s", company.slug, exc)
-        raise ExportFailed(
-            "The users could not be read from SmartRecruiters right now. Please try again in a "
-            "few minutes."
-        ) from None
+    except CompanyApiError as exc:
+        raise ExportFailed(exc.message) from None
 
 
 # Exporting in a worker -------------------------------------------------------------------------

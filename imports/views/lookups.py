@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,11 +11,8 @@ from django.views.decorators.http import require_GET
 from imports.exporting import write_table
 from imports.views.downloads import csv_download
 from user2smart.companies.access import company_view
-from user2smart.companies.connection import client_for
+from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
-from user2smart.smartrecruiters.errors import AuthRefusedError, SmartRecruitersError
-
-log = logging.getLogger(__name__)
 
 READ_TIMEOUT = (5, 15)
 LISTS = {
@@ -25,27 +21,13 @@ LISTS = {
 }
 
 
-class ListUnavailable(Exception):
-    """SmartRecruiters could not give the list; the message is for the admin."""
-
-
 def read_list(company: Company, kind: str) -> list[dict]:
-    """The company's system roles or access groups, in SmartRecruiters' order."""
-    _, method = LISTS[kind]
-    try:
-        with client_for(company, retries=1, timeout=READ_TIMEOUT) as client:
-            items = getattr(client, method)()
-    except AuthRefusedError:
-        raise ListUnavailable(
-            "SmartRecruiters refused the company's credential, so the lists cannot be shown. "
-            "Ask the User2Smart team to check it."
-        ) from None
-    except SmartRecruitersError as exc:
-        log.warning("lists of %s: %s", company.slug, exc)
-        raise ListUnavailable(
-            "SmartRecruiters cannot be reached right now, so the lists cannot be shown. Please "
-            "try again in a few minutes."
-        ) from None
+    """The company's system roles or access groups, in SmartRecruiters' order. Raises
+    CompanyApiError."""
+    title, method = LISTS[kind]
+    doing = f"read the company's {title.lower()}"
+    with company_api(company, doing=doing, retries=1, timeout=READ_TIMEOUT) as client:
+        items = getattr(client, method)()
     return [{"id": str(item["id"]), "name": item.get("name") or ""} for item in items]
 
 
@@ -57,8 +39,8 @@ def lists(request: HttpRequest) -> HttpResponse:
     for kind, (title, _) in LISTS.items():
         try:
             tables.append({"kind": kind, "title": title, "items": read_list(request.company, kind)})
-        except ListUnavailable as exc:
-            problem = str(exc)
+        except CompanyApiError as exc:
+            problem = exc.message
             break
     context = {"tables": [] if problem else tables, "problem": problem}
     return render(request, "imports/lists.html", context, status=503 if problem else 200)
@@ -71,8 +53,8 @@ def list_download(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     try:
         items = read_list(request.company, kind)
-    except ListUnavailable as exc:
-        return render(request, "imports/lists.html", {"problem": str(exc)}, status=503)
+    except CompanyApiError as exc:
+        return render(request, "imports/lists.html", {"problem": exc.message}, status=503)
     out = io.BytesIO()
     write_table(out, ("name", "id"), ((item["name"], item["id"]) for item in items))
     return csv_download(out.getvalue(), f"{request.company.slug}-{kind}.csv")

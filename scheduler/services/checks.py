@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 from scheduler import sftp
 from scheduler.models import Schedule
 from scheduler.services.errors import FireError
-from user2smart.companies.connection import client_for
+from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
-from user2smart.smartrecruiters.errors import (
-    AuthRefusedError,
-    RetryableError,
-    SmartRecruitersError,
-)
 
 ADMINISTRATOR = "ADMINISTRATOR"
 SMARTRECRUITERS_TIMEOUT = (5.0, 20.0)  # connect, read
@@ -30,22 +25,15 @@ def run_as_check(*, company: Company, email: str) -> str:
     if not company.has_credential:
         raise FireError(f"No SmartRecruiters credential is set for the company {company}.")
     try:
-        with client_for(company, timeout=SMARTRECRUITERS_TIMEOUT) as client:
+        with company_api(
+            company,
+            doing=f"check the run-as user {email}",
+            timeout=SMARTRECRUITERS_TIMEOUT,
+            ask_to_retry=False,  # a fire tries again by itself
+        ) as client:
             user = client.find_user_by_email(email)
-    except AuthRefusedError as exc:
-        raise FireError(
-            f"SmartRecruiters refused the credential of {company} (HTTP {exc.status}): check "
-            "the company's API key or OAuth client."
-        ) from None
-    except RetryableError as exc:
-        raise FireError(
-            f"SmartRecruiters could not be reached to check the run-as user {email}: {exc}",
-            retryable=True,
-        ) from None
-    except SmartRecruitersError as exc:
-        raise FireError(
-            f"SmartRecruiters answered with an error while checking the run-as user {email}: {exc}"
-        ) from None
+    except CompanyApiError as exc:
+        raise FireError(exc.message, retryable=exc.retryable) from None
     if user is None:
         raise FireError(f"The run-as user {email} is not a SmartRecruiters user of {company}.")
     if not user.get("active"):

@@ -38,7 +38,7 @@ def reimport_as_update_preview(company, content: bytes) -> ImportRun:
         dry_run=True,
         enqueue=False,
     )
-    services.run_plan(run.pk)
+    services.run_plan(run_id=run.pk)
     run.refresh_from_db()
     return run
 
@@ -121,7 +121,9 @@ def test_an_export_says_when_smartrecruiters_cannot_be_reached(browser_a):
 
     assert response.status_code == 302
     page = browser_a.get(response["Location"]).content.decode()
-    assert "could not be read from SmartRecruiters right now" in page
+    assert "SmartRecruiters could not be reached at http://127.0.0.1:" in page
+    assert "so User2Smart could not read the company&#x27;s users" in page
+    assert "Please try again in a few minutes." in page
 
 
 def test_an_old_export_file_is_deleted_after_a_day(browser_a, company_a):

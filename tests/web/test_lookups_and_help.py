@@ -50,7 +50,10 @@ def test_the_lists_say_when_smartrecruiters_cannot_be_reached(browser_a):
     response = browser_a.get(reverse("imports:lists"))
 
     assert response.status_code == 503
-    assert b"SmartRecruiters cannot be reached right now" in response.content
+    content = response.content.decode()
+    assert "SmartRecruiters could not be reached at http://127.0.0.1:" in content
+    assert "so User2Smart could not read the company&#x27;s system roles" in content
+    assert "Please try again in a few minutes." in content
 
 
 def test_an_unknown_list_is_not_found(browser_a):

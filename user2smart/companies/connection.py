@@ -1,9 +1,14 @@
-"""A company's way into SmartRecruiters: its client, behind its shared rate limiter."""
+"""A company's way into SmartRecruiters: its client, behind its shared rate limiter, and the
+words that tell the company's admin why a call did not work."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -17,8 +22,10 @@ from user2smart.smartrecruiters.errors import (
     RetryableError,
     SmartRecruitersError,
 )
-from user2smart.smartrecruiters.ratelimit import RateLimiter
+from user2smart.smartrecruiters.ratelimit import RateLimiter, RateLimitWaitTimeout
 from user2smart.smartrecruiters.transport import Timeout
+
+log = logging.getLogger(__name__)
 
 _local = threading.local()
 _saved: dict[int, tuple[object, Company]] = {}
@@ -43,7 +50,11 @@ def limiter_for(company: Company) -> RateLimiter:
 
 
 def client_for(
-    company: Company, *, retries: int = 0, timeout: Timeout | None = None
+    company: Company,
+    *,
+    retries: int = 0,
+    timeout: Timeout | None = None,
+    slot_timeout: float | None = None,
 ) -> SmartRecruitersClient:
     """A new client for the company (its own HTTP session): for one-off work."""
     return SmartRecruitersClient(
@@ -52,6 +63,7 @@ def client_for(
         limiter=limiter_for(company),
         timeout=timeout or default_timeout(),
         retries=retries,
+        slot_timeout=slot_timeout,
     )
 
 
@@ -71,9 +83,12 @@ def company_as_saved(pk: int, version: object) -> Company:
     return kept[1]
 
 
-def shared_client_for(company: Company) -> SmartRecruitersClient:
+def shared_client_for(
+    company: Company, *, slot_timeout: float | None = None
+) -> SmartRecruitersClient:
     """The calling thread's client for the company, kept between tasks (keep-alive, cached
-    OAuth token). A changed credential or limit gives a new client."""
+    OAuth token). A changed credential or limit gives a new client. `slot_timeout` bounds each
+    call's wait for a rate-limit slot."""
     clients: dict = getattr(_local, "clients", None) or {}
     _local.clients = clients
     key = (
@@ -82,14 +97,97 @@ def shared_client_for(company: Company) -> SmartRecruitersClient:
         company.api_url,
         company.rate_limit_rps,
         company.rate_limit_concurrency,
+        slot_timeout,
     )
     client = clients.get(company.pk)
     if client is None or client[0] != key:
         if client is not None:
             client[1].close()
-        client = (key, client_for(company))
+        client = (key, client_for(company, slot_timeout=slot_timeout))
         clients[company.pk] = client
     return client[1]
+
+
+class CompanyApiError(Exception):
+    """SmartRecruiters did not do what a company's call asked; `message` says why, for the
+    company's admin (no secret in it). `retryable` is true when trying again later may work."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+@contextmanager
+def company_api(
+    company: Company,
+    *,
+    doing: str,
+    retries: int = 0,
+    timeout: Timeout | None = None,
+    ask_to_retry: bool = True,
+) -> Iterator[SmartRecruitersClient]:
+    """`with company_api(company, doing="read the company's users") as client:` a new client
+    for the company; any SmartRecruiters error in the block becomes a `CompanyApiError` whose
+    message is `api_error_message(...)`."""
+    try:
+        with client_for(company, retries=retries, timeout=timeout) as client:
+            yield client
+    except SmartRecruitersError as exc:
+        log.warning("%s: could not %s: %s", company.slug, doing, exc)
+        message = api_error_message(exc, company=company, doing=doing, ask_to_retry=ask_to_retry)
+        raise CompanyApiError(message, retryable=isinstance(exc, RetryableError)) from exc
+
+
+def api_error_message(
+    exc: SmartRecruitersError, *, company: Company, doing: str, ask_to_retry: bool = True
+) -> str:
+    """Why SmartRecruiters did not let User2Smart do `doing` (a verb phrase: "read the company's
+    users"), in words an HR admin understands, with what to do next.
+
+    `ask_to_retry=False` when the caller tries again by itself: a transient failure then does not
+    ask the reader to. The message holds the company's name, its API address (without any user,
+    password, query or fragment) and the client's own error text (the call, the HTTP status and
+    SmartRecruiters' own words), which never holds a secret.
+    """
+    failed = f"so User2Smart could not {doing}"
+    detail = str(exc).rstrip(". ")
+    again = " Please try again in a few minutes." if ask_to_retry else ""
+    if isinstance(exc, AuthRefusedError):
+        status = f" (HTTP {exc.status})" if exc.status else ""
+        return (
+            f"SmartRecruiters refused the credential of {company.name}{status}, {failed}. Ask "
+            "the User2Smart team to check the company's API key or OAuth client."
+        )
+    if isinstance(exc, RateLimitWaitTimeout):  # nothing was sent
+        return f"The company's SmartRecruiters rate limit is in full use, {failed}.{again}"
+    if isinstance(exc, RetryableError) and exc.throttled:
+        return f"SmartRecruiters is limiting the company's requests, {failed}: {detail}.{again}"
+    if isinstance(exc, RetryableError) and exc.status:
+        return (
+            f"SmartRecruiters at {_address(company)} had a server error, {failed}: {detail}.{again}"
+        )
+    if isinstance(exc, RetryableError):  # a timeout or a connection error
+        return (
+            f"SmartRecruiters could not be reached at {_address(company)}, {failed}: {detail}."
+            f"{again}"
+        )
+    if isinstance(exc, RejectedError):
+        return (
+            f"SmartRecruiters refused the request, {failed}: {detail}. If it happens again, tell "
+            "the User2Smart team."
+        )
+    return (
+        f"SmartRecruiters at {_address(company)} gave an answer User2Smart cannot use, {failed}: "
+        f"{detail}. If it happens again, tell the User2Smart team."
+    )
+
+
+def _address(company: Company) -> str:
+    """The API URL as set, less any user, password, query or fragment."""
+    parts = urlsplit(company.api_url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
 
 
 @dataclass(frozen=True)
@@ -103,20 +201,10 @@ def check_connection(company: Company) -> ConnectionCheck:
     if not company.has_credential:
         return ConnectionCheck(False, "No SmartRecruiters credential is set for this company.")
     try:
-        with client_for(company, timeout=(5, 20)) as client:
+        with company_api(company, doing="check the connection", timeout=(5, 20)) as client:
             me = client.me()
-    except AuthRefusedError as exc:
-        return ConnectionCheck(
-            False,
-            f"SmartRecruiters refused the credential (HTTP {exc.status}): check the API key or "
-            "the OAuth client id and secret.",
-        )
-    except RetryableError as exc:
-        return ConnectionCheck(
-            False, f"SmartRecruiters could not be reached at {company.api_url}: {exc}"
-        )
-    except (RejectedError, SmartRecruitersError) as exc:
-        return ConnectionCheck(False, f"SmartRecruiters answered with an error: {exc}")
+    except CompanyApiError as exc:
+        return ConnectionCheck(False, exc.message)
     name = f"{me.get('firstName', '')} {me.get('lastName', '')}".strip() or me.get("email", "?")
     role = (me.get("systemRole") or {}).get("name") or (me.get("systemRole") or {}).get("id")
     suffix = f" ({role})" if role else ""

@@ -111,7 +111,10 @@ def test_test_connection_says_who_the_credential_acts_as(admin_client, emulator,
     refused = admin_client.post(f"/admin/companies/company/{bad.pk}/test-connection/", follow=True)
 
     assert "Connected to SmartRecruiters as Erin Admin (Administrator)" in ok.content.decode()
-    assert "SmartRecruiters refused the credential (HTTP 401)" in refused.content.decode()
+    refused_page = refused.content.decode()
+    assert "SmartRecruiters refused the credential of Wrong (HTTP 401)" in refused_page
+    assert "Ask the User2Smart team to check the company&#x27;s API key" in refused_page
+    assert "not-a-key-of-anyone" not in refused_page
 
 
 def test_test_connection_explains_an_unreachable_server(admin_client, company):
@@ -127,4 +130,5 @@ def test_test_connection_explains_an_unreachable_server(admin_client, company):
     ).content.decode()
 
     assert "SmartRecruiters could not be reached at http://127.0.0.1:" in page
+    assert "Please try again in a few minutes." in page
     assert API_KEY not in page
