@@ -30,6 +30,7 @@ from imports import logs
 from imports.csvfile import COLUMNS
 from imports.models import UserExport
 from imports.rows import canonical_language
+from imports.services import queue
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -143,15 +144,13 @@ def export_start(
     *, company: Company, delimiter: str = ",", complete: bool = False, created_by=None
 ) -> UserExport:
     """Create the job; a worker makes the file after commit."""
-    from imports import tasks
-
     if delimiter not in (",", ";", "\t", "|"):
         raise ValueError(f"Unknown delimiter {delimiter!r}")
     with transaction.atomic():
         export = UserExport.objects.create(
             company=company, delimiter=delimiter, complete=complete, created_by=created_by
         )
-        transaction.on_commit(lambda: tasks.export_users.delay(export.pk))
+        transaction.on_commit(lambda: queue.export_send(export.pk))
     return export
 
 

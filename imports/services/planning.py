@@ -22,9 +22,8 @@ from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_r
 from imports.rows import RowChecker, check_records
 from imports.services.intake import forget_file, open_file
 from imports.services.progress import run_dispatch, run_finish
-from user2smart.companies.connection import client_for
+from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.smartrecruiters.client import SmartRecruitersClient
-from user2smart.smartrecruiters.errors import AuthRefusedError, SmartRecruitersError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,9 @@ def run_plan(*, run_id: int) -> None:
 def _plan(run: ImportRun) -> None:
     company = run.company
     try:
-        with client_for(company, retries=DIRECTORY_RETRIES) as client:
+        with company_api(
+            company, doing="read the company's users", retries=DIRECTORY_RETRIES
+        ) as client:
             directory = read_directory(client)
 
             def read_location(user: DirectoryUser) -> dict | None:
@@ -101,17 +102,9 @@ def _plan(run: ImportRun) -> None:
                     _store_plan(run, planned)
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
-    except AuthRefusedError:
-        raise RunStopped(
-            "SmartRecruiters refused the company's credential: ask the User2Smart team to check "
-            "it. Nothing was changed."
-        ) from None
-    except SmartRecruitersError as exc:
-        log.warning("run %s: reading the directory failed: %s", run.pk, exc)
-        raise RunStopped(
-            "The company's users could not be read from SmartRecruiters, so nothing was "
-            f"changed. Please try again later. ({exc})"
-        ) from None
+    except CompanyApiError as exc:
+        log.warning("run %s: reading the directory failed", run.pk)
+        raise RunStopped(f"{exc.message} Nothing was changed.") from None
 
 
 def _store_plan(run: ImportRun, planned: Iterator[PlannedRow]) -> None:
