@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -88,6 +89,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
     client = shared_client_for(company, slot_timeout=settings.IMPORT_SLOT_WAIT_SECONDS)
     email_unsure = ""
     emailing = False
+    posting = _Posting()
     try:
         last = len(planned.steps) - 1
         for index in range(row.steps_done, len(planned.steps)):
@@ -99,7 +101,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
                     continue
                 row.email_started = emailing = True
                 row_progress(row=row)  # the intent, recorded before the call
-            _run_step(client, row, step)
+            _run_step(client, row, step, posting)
             emailing = False
             row.steps_done = index + 1
             if index < last:  # a retry resumes after this step (the last one: _finish records)
@@ -110,7 +112,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
     except RateLimitWaitTimeout as exc:  # nothing was sent: no attempt used
         row.email_started = row.email_started and not emailing
         wait = exc.retry_after or SLOT_BUSY_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311
-        row_hand_back(row=row, after=wait, failed=False)
+        row_hand_back(row=row, after=wait, failed=False, create_unsent=posting.unsent(exc))
     except RetryableError as exc:
         if emailing and not exc.throttled:  # it may have reached SmartRecruiters: not again
             row.steps_done += 1
@@ -118,23 +120,36 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
             _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
             return
         row.email_started = row.email_started and not emailing
-        _retry_or_fail(row, company, exc)
+        _retry_or_fail(row, company, exc, create_unsent=posting.unsent(exc))
     except RejectedError as exc:
         _finish(row, company, ImportRow.Status.ERROR, rejected_message(exc))
     except RowFailed as exc:
         _finish(row, company, ImportRow.Status.ERROR, str(exc))
     except SmartRecruitersError as exc:  # an answer we could not understand
         log.warning("row %s: unexpected answer: %s", row.pk, exc)
-        _retry_or_fail(row, company, exc)
+        _retry_or_fail(row, company, exc, create_unsent=False)
     else:
         _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
 
 
-def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None:
+@dataclass
+class _Posting:
+    """Whether this attempt sent its create (`POST /users`), for the next attempt's lookup."""
+
+    started: bool = False  # the POST may have gone out
+    open: bool = False  # ...and its answer has not come
+
+    def unsent(self, exc: SmartRecruitersError) -> bool:
+        """Certainly no create reached SmartRecruiters in this attempt, given how it failed."""
+        refused = isinstance(exc, RateLimitWaitTimeout) or getattr(exc, "throttled", False)
+        return not self.started or (self.open and refused)
+
+
+def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step, posting: _Posting) -> None:
     user_id = row.sr_user_id
     match step.kind:
         case StepKind.CREATE:
-            row.sr_user_id = _create(client, row, step.data)
+            row.sr_user_id = _create(client, row, step.data, posting)
         case StepKind.PATCH:
             client.patch_user(user_id, step.data)
         case StepKind.ADD_TO_GROUPS:
@@ -154,18 +169,23 @@ def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step) -> None
             client.send_activation_email(user_id)
 
 
-def _create(client: SmartRecruitersClient, row: ImportRow, body: dict) -> str:
+def _create(client: SmartRecruitersClient, row: ImportRow, body: dict, posting: _Posting) -> str:
     email = body["email"]
     if row.lookup_first:
         # An earlier attempt may have sent the create and never recorded the answer.
         found = client.find_user_by_email(email)
         if found is not None:
             return str(found["id"])
+    posting.started = posting.open = True
     try:
-        return str(client.create_user(body)["id"])
+        created = str(client.create_user(body)["id"])
     except RejectedError as exc:
+        posting.open = False
         if exc.status != 409:
             raise
+    else:
+        posting.open = False
+        return created
     found = client.find_user_by_email(email)
     if found is None:
         raise RowFailed(
@@ -181,7 +201,9 @@ EMAIL_UNSURE = (
 )
 
 
-def _retry_or_fail(row: ImportRow, company: Company, exc: SmartRecruitersError) -> None:
+def _retry_or_fail(
+    row: ImportRow, company: Company, exc: SmartRecruitersError, *, create_unsent: bool
+) -> None:
     failures = row.failures + 1
     if failures >= settings.IMPORT_ROW_MAX_ATTEMPTS:
         _finish(row, company, ImportRow.Status.ERROR, transient_message(exc), transient=True)
@@ -189,7 +211,7 @@ def _retry_or_fail(row: ImportRow, company: Company, exc: SmartRecruitersError) 
     retry_after = getattr(exc, "retry_after", None)
     backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** (failures - 1))
     wait = max(retry_after or 0, random.uniform(backoff / 2, backoff))  # noqa: S311
-    row_hand_back(row=row, after=wait, failed=True)
+    row_hand_back(row=row, after=wait, failed=True, create_unsent=create_unsent)
 
 
 def _finish(

@@ -50,6 +50,7 @@ _CLAIM_FIELDS = [
         "failures",
         "steps_done",
         "lookup_first",
+        "create_sent",
         "email_started",
         "payload",
     }
@@ -109,7 +110,7 @@ def _sql(vendor: str) -> dict[str, str]:
         "hand_back": (
             f"UPDATE {_ROW} SET status = %s, eligible_at = {sql_later()}, queued_at = NULL, "
             f"failures = failures + %s, steps_done = %s, sr_user_id = %s, email_started = %s, "
-            f"updated_at = {now} {fence}"
+            f"create_sent = %s, updated_at = {now} {fence}"
         ),
         "run_counters": f"UPDATE {_RUN} SET {_RUN_COUNTERS.format(now=now)} WHERE id = %s",
         # The run's row is locked first (one lock order: the run, then its rows).
@@ -187,6 +188,7 @@ def row_claim(*, row_id: int) -> tuple[ImportRow, RunState] | None:
         values["payload"], None, connection
     )
     values["lookup_first"] = bool(values["lookup_first"])
+    values["create_sent"] = bool(values["create_sent"])
     values["email_started"] = bool(values["email_started"])
     row = ImportRow.from_db(connection.alias, _CLAIM_FIELDS, list(values.values()))
     return row, state or run_state(run_id=row.run_id)
@@ -209,10 +211,11 @@ def row_progress(*, row: ImportRow) -> None:
     )
 
 
-def row_hand_back(*, row: ImportRow, after: float, failed: bool) -> None:
+def row_hand_back(*, row: ImportRow, after: float, failed: bool, create_unsent: bool) -> None:
     """Put the row back in its run's window as `queued`, to be sent again `after` seconds from
-    now (database clock) by the dispatcher; `failed` counts the attempt toward the limit. Fenced.
-    """
+    now (database clock) by the dispatcher; `failed` counts the attempt toward the limit.
+    `create_unsent`: this attempt certainly did not send its create (no slot, or a 429), so the
+    next one need not look the user up first. Fenced."""
     _fenced(
         _sql(connection.vendor)["hand_back"],
         [
@@ -222,6 +225,8 @@ def row_hand_back(*, row: ImportRow, after: float, failed: bool) -> None:
             row.steps_done,
             row.sr_user_id,
             row.email_started,
+            # The claim marked the create as perhaps sent; an earlier attempt's mark stays.
+            row.lookup_first if create_unsent else row.create_sent,
         ],
         row,
     )

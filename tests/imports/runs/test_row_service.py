@@ -112,7 +112,7 @@ def test_a_claim_taken_over_refuses_the_old_workers_writes(company, sent):
     with pytest.raises(RowLost):
         rowstate.row_progress(row=row)
     with pytest.raises(RowLost):
-        rowstate.row_hand_back(row=row, after=1, failed=True)
+        rowstate.row_hand_back(row=row, after=1, failed=True, create_unsent=False)
     assert rowstate.row_end(row=row, status=S.ERROR, message="stale") is None
 
     ended = rowstate.row_end(row=newer, status=S.DONE, message="ok")
@@ -258,7 +258,7 @@ def test_a_row_handed_back_after_a_cancel_still_ends(company, sent):
     run = start(company, new_people(3))
     row, _ = rowstate.row_claim(row_id=sent.pop(0))
     assert services.run_cancel(run_id=run.pk)
-    rowstate.row_hand_back(row=row, after=30, failed=True)
+    rowstate.row_hand_back(row=row, after=30, failed=True, create_unsent=False)
     sent.clear()  # every message lost
 
     assert ImportRun.objects.get(pk=run.pk).finished_at is None
@@ -335,3 +335,43 @@ def test_rows_skipped_by_a_cancel_keep_no_password(company, sent):
     assert rows.count() == 30
     assert not [row.line for row in rows if "Secret-Pa55word!" in row.payload]
     assert not rows.filter(transient=True).exists()
+
+
+def test_a_create_that_got_no_slot_is_not_looked_up_on_its_next_attempt(company, emulator, sent):
+    run = start(company, new_people(2))
+    limiter = limiter_for(company)
+    limiter.backoff(60)
+    drain(sent)  # both rows handed back: their create never left
+    rows = ImportRow.objects.filter(run=run)
+    assert set(rows.values_list("status", "create_sent")) == {(S.QUEUED, False)}
+
+    limiter.redis.delete(limiter.backoff_key)  # the back-off is over
+    emulator.clear_stats()
+    due_now(run)
+    services.rows_dispatch_due()
+    drain(sent)
+
+    # One call a create: no lookup (GET /users?q=) was needed before it.
+    assert set(rows.values_list("status", flat=True)) == {S.DONE}
+    assert "GET /users" not in emulator.stats()["requests"]
+    assert sum(emulator.stats()["requests"]["POST /users"].values()) == 2
+
+
+def test_a_create_whose_answer_was_lost_is_looked_up_on_its_next_attempt(company, emulator, sent):
+    run = start(company, new_people(1))
+    emulator.faults(create_then_timeout_rate=1.0, timeout_hold_ms=100)
+    emulator.clear_stats()
+    drain(sent)
+    row = ImportRow.objects.get(run=run)
+    assert (row.status, row.create_sent) == (S.QUEUED, True)
+
+    emulator.faults()
+    due_now(run)
+    services.rows_dispatch_due()
+    drain(sent)
+
+    row.refresh_from_db()
+    assert row.status == S.DONE
+    stats = emulator.stats()
+    assert stats["creates_by_email"] == {"user00900@bulk.example": 1}
+    assert "GET /users" in stats["requests"]  # looked up, found, not created again
