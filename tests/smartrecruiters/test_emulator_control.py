@@ -134,7 +134,10 @@ def test_deleting_stats_clears_counts_and_keeps_users(emulator):
         "throttled": 0,
         "credentials": {},
         "creates_by_email": {},
+        "create_attempts_by_email": {},
+        "create_conflicts_by_email": {},
         "activation_emails": {},
+        "activation_emails_by_user": {},
         "password_resets": {},
     }
     assert emulator.user("kept@acme.example") is not None

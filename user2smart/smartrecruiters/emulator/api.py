@@ -88,8 +88,24 @@ def list_users(call: Call) -> Response:
     return json_response(200, call.store.list_users(call.company_id, _page(call.query)))
 
 
+def create_email(body: bytes) -> str | None:
+    """The email a `POST /users` body asks for, as sent, or None when it names none."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    email = document.get("email") if isinstance(document, dict) else None
+    return email if isinstance(email, str) and email else None
+
+
 def create_user(call: Call) -> Response:
-    entity = call.store.create_user(call.company_id, _json_body(call))
+    document = _json_body(call)
+    try:
+        entity = call.store.create_user(call.company_id, document)
+    except ApiError as exc:
+        if exc.status == 409:  # the store checked the body first: its email is a string
+            call.stats.event("create_conflicts_by_email", document["email"])
+        raise
     call.stats.event("creates_by_email", entity["email"])
     if call.create_response_quirk:
         entity = drop_create_fields(entity)
@@ -120,7 +136,8 @@ def deactivate(call: Call) -> Response:
 
 
 def activation_email(call: Call) -> Response:
-    call.stats.event("activation_emails", call.store.user_email(call.company_id, call.params["id"]))
+    user_id = call.params["id"]
+    call.stats.activation_email(user_id, call.store.user_email(call.company_id, user_id))
     return empty_response()
 
 

@@ -1,7 +1,8 @@
 """The HTTP side: a threaded HTTP/1.1 server (keep-alive) in front of an `Emulator`.
 
-A User API call goes: route -> credential (401) -> stats -> rate limits (429) -> latency ->
-injected fault -> handler -> answer. The call counts as in flight until its answer is ready.
+A User API call goes: route (a create attempt is counted) -> credential (401) -> stats -> rate
+limits (429) -> latency -> injected fault -> handler -> answer. The call counts as in flight until
+its answer is ready.
 """
 
 from __future__ import annotations
@@ -205,6 +206,10 @@ class Handler(BaseHTTPRequestHandler):
         app = self.server.app
         route = api.match(method, path)
         key = route.key if route else f"{method} <unknown>"
+        if key == "POST /users":  # counted on receipt, whatever the answer will be
+            email = api.create_email(body)
+            if email is not None:
+                app.stats.event("create_attempts_by_email", email)
         principal = self._principal()
         if principal is None:
             app.stats.answered(key, 401)

@@ -3,7 +3,20 @@
 Document keys (other code reads them; keep them stable):
 `requests` {"<METHOD> <path template>": {"<status>" | "timeout": n}}, `throttled` (429s sent),
 `credentials` {label: {requests, throttled, max_requests_1s, max_concurrency}},
-`creates_by_email`, `activation_emails`, `password_resets` ({lower-cased email: n}).
+`creates_by_email`, `activation_emails`, `password_resets` ({lower-cased email: n}),
+`create_attempts_by_email`, `create_conflicts_by_email` ({lower-cased email: n}),
+`activation_emails_by_user` ({user id: n}).
+
+About creates, per lower-cased email:
+- `create_attempts_by_email`: every `POST /users` received whose body names an email, whatever
+  its answer: 201, 4xx (401, 409, a refused field), 429 (the real limit or injected), an injected
+  5xx or timeout (nothing done) and a create-then-timeout (the user IS created). Counted on
+  receipt, before the credential is checked.
+- `creates_by_email`: the attempts that created a user, the create-then-timeout ones included.
+- `create_conflicts_by_email`: the attempts answered 409 (`USER_ALREADY_EXISTS` or
+  `SSO_IDENTIFIER_ALREADY_EXISTS`).
+So a client that never creates a user twice has `creates_by_email` 1 per email, whatever the
+faults; one that sends a create again after its first one succeeded shows a 409.
 """
 
 from __future__ import annotations
@@ -14,6 +27,16 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from user2smart.smartrecruiters.emulator.limits import WINDOW_SECONDS
+
+# The counted events, each {key: n}: by lower-cased email, except activation_emails_by_user.
+EVENTS = (
+    "creates_by_email",
+    "create_attempts_by_email",
+    "create_conflicts_by_email",
+    "activation_emails",
+    "activation_emails_by_user",
+    "password_resets",
+)
 
 
 @dataclass(slots=True)
@@ -40,10 +63,7 @@ class Stats:
             self._requests: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             self._throttled = 0
             self._credentials: dict[str, _Credential] = {}
-            self._events: dict[str, dict[str, int]] = {
-                name: defaultdict(int)
-                for name in ("creates_by_email", "activation_emails", "password_resets")
-            }
+            self._events: dict[str, dict[str, int]] = {name: defaultdict(int) for name in EVENTS}
 
     def begin(self, label: str) -> int:
         """A call of `label` was received (whatever its answer will be); returns its generation."""
@@ -85,9 +105,15 @@ class Stats:
                     self._credentials[label].throttled += 1
 
     def event(self, kind: str, email: str) -> None:
-        """kind: creates_by_email, activation_emails or password_resets."""
+        """Count one `kind` (a key of EVENTS keyed by email) for the lower-cased email."""
         with self._lock:
             self._events[kind][email.lower()] += 1
+
+    def activation_email(self, user_id: str, email: str) -> None:
+        """An activation email accepted: counted by email and by user id."""
+        with self._lock:
+            self._events["activation_emails"][email.lower()] += 1
+            self._events["activation_emails_by_user"][user_id] += 1
 
     def document(self) -> dict:
         with self._lock:
