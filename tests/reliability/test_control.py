@@ -41,7 +41,7 @@ def test_cancel_skips_rows_not_yet_sent(bulk_acme, emulator, recovery, tmp_path)
     run_id = start_run(write_file(tmp_path, [person(i) for i in range(2000, 2300)]))
     wait_for(lambda: run_state(run_id).rows_done >= 10, 60, "10 rows done")
 
-    assert services.run_cancel(run=run_state(run_id))
+    assert services.run_cancel(run_id=run_id)
 
     run = wait_until_ended(run_id, timeout=30)
     created = [
@@ -71,18 +71,53 @@ def test_retry_sends_again_the_rows_that_failed_for_a_passing_reason(
     code, document = import_json(str(write_file(tmp_path, rows)), "--company", "acme", "--dry-run")
     assert code == 0
     emulator.faults(error_rate=1.0)  # every call fails from now on
-    assert services.run_apply(run=run_state(document["run"]))
+    assert services.run_apply(run_id=document["run"])
     run = wait_until_ended(document["run"], timeout=60)
     assert (run.status, run.result, run.rows_failed) == ("finished", "X", 21)
     assert ImportRow.objects.filter(run=run, transient=True).count() == 21
 
     emulator.faults()
-    assert services.run_retry_failed(run=run) == 21
+    assert services.run_retry_failed(run_id=run.pk) == 21
 
     run = wait_until_ended(run.pk, timeout=60)
     assert (run.status, run.result, run.rows_failed) == ("finished", "V", 0)
     assert emulator.user(f"user00001@{DOMAIN}")["lastName"] == "Fixed"
-    assert set(emulator.stats()["creates_by_email"].values()) == {1}
+    new = {f"user{i:05d}@{DOMAIN}" for i in range(2000, 2020)}
+    stats = emulator.stats()
+    assert stats["creates_by_email"] == dict.fromkeys(new, 1)
+    assert stats["create_conflicts_by_email"] == {}
+    # Each create was sent under the errors (and did nothing), then sent again by the retry.
+    assert stats["create_attempts_by_email"].keys() == new
+    assert min(stats["create_attempts_by_email"].values()) >= 2
+    assert_every_row_final(run.pk)
+
+
+def test_retried_rows_whose_create_answer_was_lost_are_looked_up_not_created_again(
+    bulk_acme, emulator, recovery, tmp_path
+):
+    recovery(IMPORT_ROW_MAX_ATTEMPTS="1")
+    rows = [person(i, sendEmail="true") for i in range(2000, 2010)]
+    code, document = import_json(str(write_file(tmp_path, rows)), "--company", "acme", "--dry-run")
+    assert code == 0
+    emulator.clear_stats()
+    emulator.faults(create_then_timeout_rate=1.0, timeout_hold_ms=200)  # created, answer lost
+    assert services.run_apply(run_id=document["run"])
+    run = wait_until_ended(document["run"], timeout=60)
+    assert (run.status, run.result, run.rows_failed) == ("finished", "X", 10)
+
+    emulator.faults()
+    assert services.run_retry_failed(run_id=run.pk) == 10
+
+    run = wait_until_ended(run.pk, timeout=60)
+    assert (run.status, run.result, run.rows_failed) == ("finished", "V", 0)
+    new = {f"user{i:05d}@{DOMAIN}" for i in range(2000, 2010)}
+    users = [emulator.user(email) for email in new]
+    assert all(user["active"] for user in users)
+    stats = emulator.stats()
+    assert stats["create_attempts_by_email"] == dict.fromkeys(new, 1)  # none sent again
+    assert stats["creates_by_email"] == dict.fromkeys(new, 1)
+    assert stats["create_conflicts_by_email"] == {}
+    assert stats["activation_emails_by_user"] == {user["id"]: 1 for user in users}
     assert_every_row_final(run.pk)
 
 
