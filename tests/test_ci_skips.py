@@ -29,17 +29,21 @@ def chromium():
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A small suite shaped like ours: browser tests, SFTP tests and others, each skipping."""
+    """A small suite shaped like ours: browser tests, SFTP tests and others, each skipping.
+
+    Its modules have names of their own: the inner run is in this process, where the suite's
+    real `tests.scheduler.test_sftp` may already be imported (and would be run instead).
+    """
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
     pytester.makeconftest(FIXTURES)
     pytester.makepyfile(
         **{
-            "tests/browser/test_pages": "def test_upload_page(chromium):\n    pass\n",
-            "tests/scheduler/test_sftp": (
+            "tests/browser/test_ci_hook_pages": "def test_upload_page(chromium):\n    pass\n",
+            "tests/scheduler/test_ci_hook_sftp": (
                 "def test_download(sftp_server):\n    pass\n\n"
                 "def test_fire(sftp_folder):\n    pass\n"
             ),
-            "tests/imports/test_other": (
+            "tests/imports/test_ci_hook_other": (
                 "import pytest\n\n"
                 "def test_needs_postgres():\n"
                 "    pytest.skip('needs PostgreSQL')\n\n"
