@@ -88,21 +88,15 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
     planned = PlannedRow.from_json(json.loads(row.payload))
     client = shared_client_for(company, slot_timeout=settings.IMPORT_SLOT_WAIT_SECONDS)
     email_unsure = ""
-    emailing = False
     posting = _Posting()
     try:
         last = len(planned.steps) - 1
         for index in range(row.steps_done, len(planned.steps)):
             step = planned.steps[index]
             if step.kind is StepKind.ACTIVATION_EMAIL:
-                if row.email_started:  # an earlier attempt may have sent it: never twice
-                    email_unsure = EMAIL_UNSURE
-                    row.steps_done = index + 1
-                    continue
-                row.email_started = emailing = True
-                row_progress(row=row)  # the intent, recorded before the call
-            _run_step(client, row, step, posting)
-            emailing = False
+                email_unsure = _send_email_at_most_once(client, row)
+            else:
+                _run_step(client, row, step, posting)
             row.steps_done = index + 1
             if index < last:  # a retry resumes after this step (the last one: _finish records)
                 row_progress(row=row)
@@ -110,16 +104,9 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
         run_stop(run_id=row.run_id, reason=_credential_refused(exc), status=ImportRun.Status.FAILED)
         _finish(row, company, ImportRow.Status.SKIPPED, _credential_refused(exc), transient=True)
     except RateLimitWaitTimeout as exc:  # nothing was sent: no attempt used
-        row.email_started = row.email_started and not emailing
         wait = exc.retry_after or SLOT_BUSY_SECONDS * random.uniform(0.5, 1.5)  # noqa: S311
         row_hand_back(row=row, after=wait, failed=False, create_unsent=posting.unsent(exc))
     except RetryableError as exc:
-        if emailing and not exc.throttled:  # it may have reached SmartRecruiters: not again
-            row.steps_done += 1
-            email_unsure = EMAIL_UNSURE
-            _finish(row, company, ImportRow.Status.DONE, done_message(planned) + email_unsure)
-            return
-        row.email_started = row.email_started and not emailing
         _retry_or_fail(row, company, exc, create_unsent=posting.unsent(exc))
     except RejectedError as exc:
         _finish(row, company, ImportRow.Status.ERROR, rejected_message(exc))
@@ -165,8 +152,27 @@ def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step, posting
             client.activate_user(user_id)
         case StepKind.DEACTIVATE:
             client.deactivate_user(user_id)
-        case StepKind.ACTIVATION_EMAIL:
-            client.send_activation_email(user_id)
+
+
+def _send_email_at_most_once(client: SmartRecruitersClient, row: ImportRow) -> str:
+    """Send the activation email unless an attempt may already have; what the row then says.
+
+    The intent is recorded before the call. Only a call certainly refused (no slot, a 429)
+    clears it, so the email can go out on a later attempt; after a timeout or a 5xx it may have
+    gone out, so it is never sent again and the row says so.
+    """
+    if row.email_started:  # an earlier attempt may have sent it
+        return EMAIL_UNSURE
+    row.email_started = True
+    row_progress(row=row)
+    try:
+        client.send_activation_email(row.sr_user_id)
+    except RetryableError as exc:
+        if isinstance(exc, RateLimitWaitTimeout) or exc.throttled:
+            row.email_started = False  # certainly not sent: the next attempt sends it
+            raise
+        return EMAIL_UNSURE
+    return ""
 
 
 def _create(client: SmartRecruitersClient, row: ImportRow, body: dict, posting: _Posting) -> str:
