@@ -1,8 +1,9 @@
 """The safety net: put lost work back, end what can no longer go on. A beat task, any time.
 
 Messages are nudges, not the truth. The sweeper compares times with the database's clock (the
-one rows are stamped with) and writes every row it takes over conditionally on the attempt it
-saw, so a worker that is merely slow loses its claim cleanly instead of sharing the row:
+one rows are stamped with) and takes a row over only by a conditional UPDATE (still stale, or
+still the attempt it saw), so a worker that is merely slow loses its claim cleanly (its next
+write is refused) instead of sharing the row:
 
 - a `queued` row whose message was sent and never picked up (a Redis restart) is sent again;
 - a `sending` row with no progress for `IMPORT_SENDING_DEADLINE_SECONDS` (its worker died) goes
@@ -68,21 +69,17 @@ def sweep() -> dict[str, int]:
         queue.rows_send(resent)
         found["queued"] = len(resent)
 
-    # Rows whose worker stopped in the middle: back to `queued`, due now, if still the attempt
-    # seen (a worker that was only slow keeps nothing: its next write is refused).
+    # Rows whose worker stopped in the middle: back to `queued`, due now. The UPDATE checks the
+    # staleness again, so a row that made progress meanwhile is left to its worker; a worker that
+    # was only slow keeps nothing (its claim's next write is refused).
     stale = rows.filter(
         status=ImportRow.Status.SENDING,
         updated_at__lt=ago(settings.IMPORT_SENDING_DEADLINE_SECONDS),
-    ).values_list("pk", "attempts", "run_id")[:BATCH]
-    runs_to_dispatch: set[int] = set()
-    for pk, attempts, run_id in list(stale):
-        if ImportRow.objects.filter(
-            pk=pk, status=ImportRow.Status.SENDING, attempts=attempts
-        ).update(
-            status=ImportRow.Status.QUEUED, eligible_at=Now(), queued_at=None, updated_at=Now()
-        ):
-            found["sending"] += 1
-            runs_to_dispatch.add(run_id)
+    )
+    runs_to_dispatch = set(stale.values_list("run_id", flat=True).distinct())
+    found["sending"] = stale.update(
+        status=ImportRow.Status.QUEUED, eligible_at=Now(), queued_at=None, updated_at=Now()
+    )
 
     # Rows of stopped runs that are not ended yet, whatever their state: they end `skipped`.
     for run in stopped:
