@@ -136,16 +136,20 @@ def _forget_passwords(run: ImportRun) -> None:
     ended = (
         run.rows.filter(status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED])
         .exclude(payload="")
-        .values_list("pk", "payload", "steps_done", "transient", "message")
+        .only("pk", "payload", "steps_done", "transient", "message")
     )
-    for pk, payload, steps_done, transient, message in ended.iterator(chunk_size=500):
-        if '"password"' not in payload:
+    changed: list[ImportRow] = []
+    for row in ended.iterator(chunk_size=500):
+        if '"password"' not in row.payload:
             continue
-        kept, retryable = plan_kept_after_failure(payload, steps_done)
-        fields: dict[str, object] = {"payload": kept}
-        if transient and not retryable:
-            fields.update(transient=False, message=message + PASSWORD_NOT_KEPT)
-        ImportRow.objects.filter(pk=pk).update(**fields)
+        row.payload, retryable = plan_kept_after_failure(row.payload, row.steps_done)
+        if row.transient and not retryable:
+            row.transient, row.message = False, row.message + PASSWORD_NOT_KEPT
+        changed.append(row)
+        if len(changed) >= 500:
+            ImportRow.objects.bulk_update(changed, ["payload", "transient", "message"])
+            changed.clear()
+    ImportRow.objects.bulk_update(changed, ["payload", "transient", "message"])
 
 
 def _log_csv(run: ImportRun) -> bytes:
