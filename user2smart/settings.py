@@ -304,6 +304,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # lost work back in the queue. No message has a countdown (a worker holding one dies when Redis
 # restarts, a kombu fault); every time limit stays far below the visibility timeout.
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport without the restore on close that made a worker exit when Redis
+# restarted (user2smart/broker.py).
+CELERY_BROKER_TRANSPORT = "user2smart.broker:Transport"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis transport: a message delivered to a worker and not acknowledged within this many

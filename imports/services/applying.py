@@ -210,14 +210,17 @@ EMAIL_UNSURE = (
 def _retry_or_fail(
     row: ImportRow, company: Company, exc: SmartRecruitersError, *, create_unsent: bool
 ) -> None:
-    failures = row.failures + 1
+    # A 429 is a wait, not a failure: SmartRecruiters refused the call without doing anything,
+    # and the company's limiter backs off for everyone; the row goes again after the wait.
+    throttled = getattr(exc, "throttled", False)
+    failures = row.failures + (0 if throttled else 1)
     if failures >= settings.IMPORT_ROW_MAX_ATTEMPTS:
         _finish(row, company, ImportRow.Status.ERROR, transient_message(exc), transient=True)
         return
     retry_after = getattr(exc, "retry_after", None)
-    backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** (failures - 1))
+    backoff = min(settings.IMPORT_RETRY_MAX_SECONDS, 2 ** max(0, failures - 1))
     wait = max(retry_after or 0, random.uniform(backoff / 2, backoff))  # noqa: S311
-    row_hand_back(row=row, after=wait, failed=True, create_unsent=create_unsent)
+    row_hand_back(row=row, after=wait, failed=not throttled, create_unsent=create_unsent)
 
 
 def _finish(

@@ -32,7 +32,12 @@ def assert_file_applied_once(emulator, run_id: int, *, welcome: bool = False) ->
     with `welcome` (the file asks for activation emails), at most one email per user."""
     assert_every_row_final(run_id)
     run = run_state(run_id)
-    assert (run.status, run.result) == ("finished", "V"), run.error
+    failed = list(
+        ImportRow.objects.filter(run_id=run_id, status__in=["error", "skipped"]).values_list(
+            "line", "status", "message"
+        )[:5]
+    )
+    assert (run.status, run.result) == ("finished", "V"), (run.error, failed)
     wanted = {f"user{i:05d}@{DOMAIN}" for i in range(1000, 1000 + ROWS)}
     emails = {u["email"] for u in emulator.users() if u["email"].endswith(DOMAIN)}
     assert wanted <= emails

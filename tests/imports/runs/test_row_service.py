@@ -381,3 +381,24 @@ def test_a_create_whose_answer_was_lost_is_looked_up_on_its_next_attempt(company
     assert stats["create_attempts_by_email"] == {"user00900@bulk.example": 1}
     assert stats["create_conflicts_by_email"] == {}
     assert "GET /users" in stats["requests"]
+
+
+def test_a_429_is_a_wait_not_a_failure(company, emulator, sent, settings):
+    settings.IMPORT_ROW_MAX_ATTEMPTS = 1
+    run = start(company, new_people(1))
+    emulator.faults(throttle_rate=1.0)
+
+    drain(sent)
+
+    row = ImportRow.objects.get(run=run)
+    # Refused with a 429: back in the queue with the server's wait, no failed send counted.
+    assert (row.status, row.failures) == (S.QUEUED, 0)
+    assert row.eligible_at > db_now()
+    limiter = limiter_for(company)
+    limiter.redis.delete(limiter.backoff_key, limiter.level_key)
+    emulator.faults()
+    due_now(run)
+    services.rows_dispatch_due()
+    drain(sent)
+    row.refresh_from_db()
+    assert (row.status, row.failures) == (S.DONE, 0)
