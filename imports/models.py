@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from user2smart.companies.encryption import EncryptedTextField
 from user2smart.companies.models import Company
@@ -71,6 +72,10 @@ class ImportRun(models.Model):
     # the difference is the run's window in flight, known without counting rows.
     rows_dispatched = models.PositiveIntegerField(default=0)
     rows_returned = models.PositiveIntegerField(default=0)
+    rows_folded = models.PositiveIntegerField(
+        default=0,
+        help_text="Unchanged rows removed from the table once the run ended (the log keeps them).",
+    )
 
     log_csv = models.BinaryField(null=True, blank=True, editable=False)
     failed_rows_csv = EncryptedTextField(
@@ -195,6 +200,10 @@ class ImportRow(models.Model):
             models.Index(fields=["run", "action", "line"], name="row_run_action"),
             models.Index(fields=["status", "queued_at"], name="row_status_queued"),
             models.Index(
+                fields=["sr_user_id"], name="row_person", condition=~models.Q(sr_user_id="")
+            ),
+            models.Index(Lower("email"), name="row_email_lower"),
+            models.Index(
                 fields=["eligible_at"],
                 name="row_waiting",
                 condition=models.Q(status="queued", eligible_at__isnull=False),
@@ -264,3 +273,52 @@ class UserExport(models.Model):
     @property
     def available(self) -> bool:
         return self.status == self.Status.FINISHED and self.deleted_at is None
+
+
+class MirroredUser(models.Model):
+    """One SmartRecruiters user of one company, as SmartRecruiters last returned it.
+
+    A cache of what SmartRecruiters says, never of what a file says: `record` is the user as the
+    list or a full read (`GET /users/{id}`) or a write's answer returned it (no password, no CSV
+    data). Planning and the Complete export use its location only while `full_updated_on` equals
+    the `updatedOn` the list shows now and the full read is younger than
+    `DIRECTORY_MIRROR_MAX_AGE_DAYS`; otherwise they read the user once and store the answer.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="mirrored_users")
+    user_id = models.CharField("SmartRecruiters id", max_length=64)
+    email = models.CharField(max_length=320, help_text="Lower-cased, for search.")
+    first_name = models.CharField(max_length=300, blank=True, default="")
+    last_name = models.CharField(max_length=300, blank=True, default="")
+    external_data = models.CharField(max_length=300, blank=True, default="")
+    record = models.JSONField(
+        default=dict, help_text="The user as SmartRecruiters last returned it."
+    )
+    updated_on = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The updatedOn a run last planned against, or our last write's answer.",
+    )
+    full_updated_on = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The updatedOn of the full record held (empty: location not known).",
+    )
+    full_read_at = models.DateTimeField(null=True, blank=True)
+    expect_change = models.BooleanField(
+        default=False,
+        help_text="A write of ours that answers no user (activation, groups) moved updatedOn.",
+    )
+    seen_at = models.DateTimeField(help_text="When SmartRecruiters last returned this user.")
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user_id"], name="mirror_unique_user"),
+        ]
+        indexes = [models.Index(fields=["company", "email"], name="mirror_company_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.company})"

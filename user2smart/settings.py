@@ -177,6 +177,11 @@ try:
     # Where the shared rate limiter keeps its state in Redis (per credential below it).
     RATE_LIMIT_REDIS_PREFIX = _env("RATE_LIMIT_REDIS_PREFIX", "user2smart:ratelimit")
     IMPORT_KEEP_FAILED_ROWS_DAYS = _env_int("IMPORT_KEEP_FAILED_ROWS_DAYS", 7, minimum=0)
+    # Runs (their rows and logs) older than this are deleted: the audit's retention.
+    IMPORT_KEEP_RUNS_DAYS = _env_int("IMPORT_KEEP_RUNS_DAYS", 400, minimum=1)
+    # A user's full record in the directory mirror is trusted this long after it was read;
+    # older copies are read again when a run or an export next needs them.
+    DIRECTORY_MIRROR_MAX_AGE_DAYS = _env_int("DIRECTORY_MIRROR_MAX_AGE_DAYS", 7, minimum=1)
     # Every call to SmartRecruiters: seconds to connect, and to wait for an answer.
     SMARTRECRUITERS_CONNECT_TIMEOUT = _env_int("SMARTRECRUITERS_CONNECT_TIMEOUT", 5, minimum=1)
     SMARTRECRUITERS_READ_TIMEOUT = _env_int("SMARTRECRUITERS_READ_TIMEOUT", 60, minimum=1)
