@@ -1,8 +1,9 @@
 """Export a company's users in the import format, so the file can be edited and imported back.
 
 A company of at most `IMMEDIATE_MAX_USERS` users is exported at once (`export_small`, a few list
-pages read inside the request); a larger one, or a "Complete" export (one extra read per user for
-the location), runs in a worker as a `UserExport` job (`export_start`, then `export_run`).
+pages read inside the request); a larger one, or a "Complete" export (with locations: one extra
+read per user whose copy in the directory mirror is not current), runs in a worker as a
+`UserExport` job (`export_start`, then `export_run`).
 
 The file has the 19 columns of the import format with a header row. `password`, `sendEmail` and
 `oldEmail` are empty; `active` and `enabled` are `true`/`false` (an inactive user is written
@@ -31,10 +32,10 @@ from imports.csvfile import COLUMNS
 from imports.models import UserExport
 from imports.rows import canonical_language
 from imports.services import queue
+from imports.services.mirror import Mirror, ReadUser, mirror_open, user_reader
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
-from user2smart.smartrecruiters.errors import RejectedError
 
 IMMEDIATE_MAX_USERS = 500
 KEEP_HOURS = 24
@@ -195,6 +196,7 @@ def export_stalled(export: UserExport) -> bool:
 
 def _export_file(export: UserExport) -> bytes:
     progress = _Progress(export.pk)
+    mirror = mirror_open(company_id=export.company_id, advance=False)
     with _reading(export.company) as client:
         users: list[dict] = []
         for user in client.list_users():
@@ -202,23 +204,25 @@ def _export_file(export: UserExport) -> bytes:
             progress.record(0, len(users))
         progress.record(0, len(users), force=True)
         if export.complete:
+            read_user = user_reader(client)
             rows = []
             for done, user in enumerate(users, start=1):
-                rows.append(user_cells(user, _location(client, str(user["id"]))))
+                rows.append(user_cells(user, _location(mirror, read_user, user)))
                 progress.record(done, len(users))
+            mirror.flush()
         else:
             rows = [user_cells(user) for user in users]
     progress.record(len(users), len(users), force=True)
     return _users_file(rows, export.delimiter)
 
 
-def _location(client: SmartRecruitersClient, user_id: str) -> dict | None:
-    try:
-        return client.get_user(user_id).get("location")
-    except RejectedError as exc:
-        if exc.status == 404:  # removed since the list was read
-            return None
-        raise
+def _location(mirror: Mirror, read_user: ReadUser, user: Mapping[str, Any]) -> dict | None:
+    """The user's location: from the mirror while SmartRecruiters shows no change, else read."""
+    seen = mirror.seen(user)
+    if seen.location_known:
+        return dict(seen.location) if seen.location else None
+    entity = mirror.read_full(read_user, str(user["id"]))
+    return entity.get("location") if entity is not None else None
 
 
 class _Progress:

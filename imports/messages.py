@@ -44,7 +44,8 @@ def done_message(planned: PlannedRow) -> str:
     if not words:
         words = ["already up to date"] if planned.action is Action.UNCHANGED else ["done"]
     text = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
-    return f"{text[:1].upper()}{text[1:]}."
+    note = f" {planned.note}" if planned.note else ""
+    return f"{text[:1].upper()}{text[1:]}.{note}"
 
 
 def rejected_message(exc: RejectedError) -> str:

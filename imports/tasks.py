@@ -3,11 +3,17 @@ services send them by name, `imports/services/queue.py`)."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from imports import exporting, services
+from user2smart.companies.connection import CompanyApiError
+from user2smart.companies.models import Company
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -58,3 +64,20 @@ def export_users(export_id: int) -> None:
             "The export took too long and was stopped. Export without Complete, or ask the "
             "User2Smart team for help.",
         )
+
+
+@shared_task(
+    name="imports.refresh_directory",
+    time_limit=settings.IMPORT_PLAN_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_PLAN_TIME_LIMIT - 30,
+)
+def refresh_directory(company_id: int) -> None:
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        return
+    try:
+        read = services.mirror_refresh(company=company)
+    except CompanyApiError as exc:
+        log.warning("company %s: the directory re-read failed: %s", company_id, exc.message)
+        return
+    log.info("company %s: %s users read in full", company_id, read)

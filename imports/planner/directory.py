@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,9 +59,12 @@ class DirectoryUser:
     active: bool
     access_group_ids: tuple[str, ...] = ()
     location: Location | None = None
+    # SmartRecruiters shows a change since the last run planned against this user, not made by
+    # a write of ours (a manual edit the file may now overwrite).
+    changed_outside: bool = False
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> DirectoryUser:
+    def from_api(cls, data: Mapping[str, Any], *, changed_outside: bool = False) -> DirectoryUser:
         """From a UserListItem or a UserEntity, as the User API returns them."""
         return cls(
             id=str(data["id"]),
@@ -75,6 +78,7 @@ class DirectoryUser:
             active=bool(data.get("active")),
             access_group_ids=tuple(str(group["id"]) for group in data.get("accessGroups") or ()),
             location=Location.from_api(data["location"]) if "location" in data else None,
+            changed_outside=changed_outside,
         )
 
 
@@ -94,10 +98,12 @@ class Directory:
         users: Iterable[Mapping[str, Any]],
         system_roles: Iterable[Mapping[str, Any]] = (),
         access_groups: Iterable[Mapping[str, Any]] = (),
+        changed_outside: Collection[str] = (),
     ) -> Directory:
+        """`changed_outside`: ids of users changed in SmartRecruiters since the last run."""
         by_email: dict[str, DirectoryUser] = {}
         for item in users:
-            user = DirectoryUser.from_api(item)
+            user = DirectoryUser.from_api(item, changed_outside=str(item["id"]) in changed_outside)
             by_email[user.email.lower()] = user
         return cls(
             by_email,

@@ -17,6 +17,10 @@ def needs_location(row: UserRow | RejectedRow) -> bool:
 
 
 _OLD_EMAIL = COLUMNS.index("oldEmail")
+CHANGED_OUTSIDE = (
+    "This user was changed in SmartRecruiters since the last import; the file's values replace "
+    "those changes."
+)
 
 ReadLocation = Callable[[DirectoryUser], Mapping[str, Any] | None]
 
@@ -74,9 +78,10 @@ class Planner:
             user = self.directory.set_location(user, self._read_location(user))
         changes, steps = _update_steps(row, user, email_changes)
         action = Action.UPDATE if steps else Action.UNCHANGED
+        note = CHANGED_OUTSIDE if user.changed_outside and steps else ""
         return PlannedRow(
             row.line, row.email, row.first_name, row.last_name, action, user.id, changes, steps,
-            [], row.source,
+            [], row.source, note,
         )  # fmt: skip
 
     def _duplicate(

@@ -72,13 +72,14 @@ class PlannedRow:
     steps: list[Step] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     source: list[str] = field(default_factory=list, repr=False)
+    note: str = ""  # said after the plan's words (e.g. the user was changed outside User2Smart)
 
     @property
     def message(self) -> str:
         """The errors, or what the plan will do, in sentences."""
         if self.errors:
             return " ".join(error.message for error in self.errors)
-        return _describe(self)
+        return _describe(self) + (f" {self.note}" if self.note else "")
 
     def redacted(self) -> PlannedRow:
         """A copy without the password (to show, log or keep after the row is done)."""
@@ -102,6 +103,7 @@ class PlannedRow:
             "steps": [step.to_json() for step in self.steps],
             "errors": [error.to_json() for error in self.errors],
             "source": dict(zip(COLUMNS, self.source, strict=False)),
+            **({"note": self.note} if self.note else {}),
         }
 
     @classmethod
@@ -117,6 +119,7 @@ class PlannedRow:
             steps=[Step.from_json(step) for step in data.get("steps", [])],
             errors=[RowError.from_json(error) for error in data.get("errors", [])],
             source=[data.get("source", {}).get(name, "") for name in COLUMNS],
+            note=data.get("note", ""),
         )
 
 

@@ -3,9 +3,11 @@
 The modules depend on each other one way (no import inside a function):
 
     intake -> queue                     store the file, create the run, send its plan
-    planning -> intake, progress        plan every row, start the run
+    planning -> intake, progress, mirror
+                                        plan every row, start the run
     applying -> control -> progress -> rowstate, queue
-                                        one row's steps; stop/cancel/retry; window and finish
+    applying -> mirror                  one row's steps; stop/cancel/retry; window and finish
+    mirror                              the company's directory as SmartRecruiters returned it
     sweeping -> progress, rowstate      the safety net
 
 `queue` is the only module that sends import tasks; `rowstate` holds the hot-path SQL.
@@ -20,11 +22,13 @@ from imports.services.control import (
     run_stop,
 )
 from imports.services.intake import run_start
+from imports.services.mirror import mirror_refresh
 from imports.services.planning import run_apply, run_plan
 from imports.services.progress import rows_dispatch_due, run_dispatch, run_finish
 from imports.services.sweeping import sweep
 
 __all__ = [
+    "mirror_refresh",
     "row_apply",
     "rows_dispatch_due",
     "run_apply",

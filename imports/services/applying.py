@@ -13,6 +13,8 @@ that number (`RowLost`: the sweeper gave the row to another attempt; this one st
 - A row that must wait never sleeps in its worker: a rate-limit slot not free within
   `IMPORT_SLOT_WAIT_SECONDS` (a company under a long back-off), or a retry after a 5xx, a 429 or
   a timeout, hands the row back with its eligible-at time; the dispatcher sends it then.
+- The directory mirror learns every write: a PATCH's answer is kept as the user's copy; before
+  a call that answers no user (activation, access groups), the copy is marked stale.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from imports.messages import done_message, rejected_message, transient_message
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow, Step, StepKind
 from imports.services.control import run_stop
+from imports.services.mirror import mirror_keep_answer, mirror_keep_created, mirror_mark_stale
 from imports.services.progress import (
     PASSWORD_NOT_KEPT,
     needs_top_up,
@@ -96,7 +99,7 @@ def _apply(row: ImportRow, state: RunState, company: Company) -> None:
             if step.kind is StepKind.ACTIVATION_EMAIL:
                 email_unsure = _send_email_at_most_once(client, row)
             else:
-                _run_step(client, row, step, posting)
+                _run_step(client, row, step, posting, company_id=company.pk)
             row.steps_done = index + 1
             if index < last:  # a retry resumes after this step (the last one: _finish records)
                 row_progress(row=row)
@@ -132,25 +135,32 @@ class _Posting:
         return not self.started or (self.open and refused)
 
 
-def _run_step(client: SmartRecruitersClient, row: ImportRow, step: Step, posting: _Posting) -> None:
+def _run_step(
+    client: SmartRecruitersClient, row: ImportRow, step: Step, posting: _Posting, *, company_id: int
+) -> None:
+    """One call (or one per group); the directory mirror learns what it changed."""
     user_id = row.sr_user_id
     match step.kind:
         case StepKind.CREATE:
-            row.sr_user_id = _create(client, row, step.data, posting)
+            row.sr_user_id = _create(client, row, step.data, posting, company_id=company_id)
         case StepKind.PATCH:
-            client.patch_user(user_id, step.data)
+            mirror_keep_answer(company_id=company_id, entity=client.patch_user(user_id, step.data))
         case StepKind.ADD_TO_GROUPS:
+            mirror_mark_stale(company_id=company_id, user_id=user_id)
             for group_id in step.data:
                 client.add_users_to_access_group(group_id, [user_id])
         case StepKind.REMOVE_FROM_GROUP:
+            mirror_mark_stale(company_id=company_id, user_id=user_id)
             try:
                 client.remove_user_from_access_group(step.data, user_id)
             except RejectedError as exc:
                 if exc.status != 404:  # 404: the user is no longer in the group, as wanted
                     raise
         case StepKind.ACTIVATE:
+            mirror_mark_stale(company_id=company_id, user_id=user_id)
             client.activate_user(user_id)
         case StepKind.DEACTIVATE:
+            mirror_mark_stale(company_id=company_id, user_id=user_id)
             client.deactivate_user(user_id)
 
 
@@ -175,7 +185,9 @@ def _send_email_at_most_once(client: SmartRecruitersClient, row: ImportRow) -> s
     return ""
 
 
-def _create(client: SmartRecruitersClient, row: ImportRow, body: dict, posting: _Posting) -> str:
+def _create(
+    client: SmartRecruitersClient, row: ImportRow, body: dict, posting: _Posting, *, company_id: int
+) -> str:
     email = body["email"]
     if row.lookup_first:
         # An earlier attempt may have sent the create and never recorded the answer.
@@ -184,14 +196,15 @@ def _create(client: SmartRecruitersClient, row: ImportRow, body: dict, posting: 
             return str(found["id"])
     posting.started = posting.open = True
     try:
-        created = str(client.create_user(body)["id"])
+        created = client.create_user(body)
     except RejectedError as exc:
         posting.open = False
         if exc.status != 409:
             raise
     else:
         posting.open = False
-        return created
+        mirror_keep_created(company_id=company_id, entity=created)
+        return str(created["id"])
     found = client.find_user_by_email(email)
     if found is None:
         raise RowFailed(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,7 @@ from imports.models import ImportRow, ImportRun
 from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_rows
 from imports.rows import RowChecker, check_records
 from imports.services.intake import forget_file, open_file
+from imports.services.mirror import Mirror, mirror_open, user_reader
 from imports.services.progress import run_dispatch, run_finish
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -35,12 +37,26 @@ class RunStopped(Exception):
     """The run cannot go on; the message is for the person who started it."""
 
 
-def read_directory(client: SmartRecruitersClient) -> Directory:
-    """One paginated read of every user (100 a page), the system roles and the access groups."""
+def read_directory(client: SmartRecruitersClient, mirror: Mirror) -> Directory:
+    """One paginated read of every user (100 a page), the system roles and the access groups.
+
+    A user's location comes from the mirror when its copy is current; the others are read in
+    full only if a row needs them (`read_location` below).
+    """
+    users: list[Mapping[str, Any]] = []
+    changed_outside: set[str] = set()
+    for item in client.list_users():
+        seen = mirror.seen(item)
+        if seen.location_known:
+            item = {**item, "location": seen.location}
+        if seen.changed_outside:
+            changed_outside.add(str(item["id"]))
+        users.append(item)
     return Directory.from_api(
-        users=client.list_users(),
+        users=users,
         system_roles=client.list_system_roles(),
         access_groups=client.list_access_groups(),
+        changed_outside=changed_outside,
     )
 
 
@@ -67,14 +83,19 @@ def run_plan(*, run_id: int) -> None:
 
 def _plan(run: ImportRun) -> None:
     company = run.company
+    mirror = mirror_open(company_id=company.pk, advance=not run.dry_run)
     try:
         with company_api(
             company, doing="read the company's users", retries=DIRECTORY_RETRIES
         ) as client:
-            directory = read_directory(client)
+            directory = read_directory(client, mirror)
+            if mirror.advance:
+                mirror.forget_unlisted()
+            read_user = user_reader(client)
 
-            def read_location(user: DirectoryUser) -> dict | None:
-                return client.get_user(user.id).get("location")
+            def read_location(user: DirectoryUser) -> Mapping[str, Any] | None:
+                entity = mirror.read_full(read_user, user.id)
+                return entity.get("location") if entity is not None else None
 
             with open_file(run) as handle:
                 csv_file = read_csv(
@@ -101,10 +122,14 @@ def _plan(run: ImportRun) -> None:
                 with transaction.atomic():
                     _store_plan(run, planned)
     except CsvFileError as exc:
+        mirror.flush()  # what was read stays true, and saves the next plan those reads
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
         log.warning("run %s: reading the directory failed", run.pk)
+        mirror.flush()
         raise RunStopped(f"{exc.message} Nothing was changed.") from None
+    mirror.flush()
+    log.info("run %s planned: %s users read in full", run.pk, mirror.reads)
 
 
 def _store_plan(run: ImportRun, planned: Iterator[PlannedRow]) -> None:

@@ -18,6 +18,7 @@ from celery import current_app
 APPLY_ROW = "imports.apply_row"
 PLAN_RUN = "imports.plan_run"
 EXPORT_USERS = "imports.export_users"
+REFRESH_DIRECTORY = "imports.refresh_directory"
 SCHEDULED_RUN_ENDED = "scheduler.run_finished"
 
 
@@ -42,3 +43,8 @@ def scheduled_run_ended_send(run_id: int) -> None:
     """Tell the scheduler a scheduled run ended (log written back, notifications). A nudge: the
     scheduler's own sweeper finds wrap-ups not done."""
     current_app.send_task(SCHEDULED_RUN_ENDED, (run_id,))
+
+
+def directory_refresh_send(company_id: int) -> None:
+    """Read every user of the company in full again (the directory mirror's re-read)."""
+    current_app.send_task(REFRESH_DIRECTORY, (company_id,))

@@ -1,0 +1,311 @@
+"""The directory mirror: what SmartRecruiters last returned for each user of a company.
+
+The list pages are cheap and always current, but their items carry no location; a full record
+costs one `GET /users/{id}` per user. The mirror keeps each user's full record with the
+`updatedOn` it was read at (`full_updated_on`), so a plan or a Complete export reads a user again
+only when the list shows that `updatedOn` has moved, or the copy is older than
+`DIRECTORY_MIRROR_MAX_AGE_DAYS` (the hedge in case SmartRecruiters does not move `updatedOn` for
+some change). An unchanged person costs no call beyond the list page.
+
+Kept true by every write: a create or PATCH answer (the user entity) is stored as it is; a write
+that answers no user (activation, access groups) marks the copy stale, so the next plan reads it
+once. A copy is only ever a pair (record, the `updatedOn` it belongs to), so an older write that
+lands late leaves a pair the next list disagrees with, and the user is read again.
+
+`updated_on` is the baseline for "changed in SmartRecruiters since the last import": the
+`updatedOn` a run last planned against, or our last write's answer. A preview or an export does
+not move it, so the run that follows still says what changed outside User2Smart.
+
+Only what SmartRecruiters returns is kept: no file data, no password. One company's mirror is
+never read for another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+
+from imports.models import MirroredUser
+from user2smart.companies.connection import company_api
+from user2smart.companies.models import Company
+from user2smart.dbclock import db_now
+from user2smart.smartrecruiters.client import SmartRecruitersClient
+from user2smart.smartrecruiters.errors import RejectedError
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 500
+READ_RETRIES = 5
+_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "external_data",
+    "record",
+    "updated_on",
+    "full_updated_on",
+    "full_read_at",
+    "expect_change",
+    "seen_at",
+)
+
+ReadUser = Callable[[str], Mapping[str, Any] | None]
+
+
+@dataclass(slots=True)
+class _Copy:
+    pk: int | None
+    updated_on: str
+    full_updated_on: str
+    full_read_at: datetime | None
+    expect_change: bool
+    location: Any
+    record_updated_on: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the mirror says about a user the list just returned."""
+
+    location_known: bool
+    location: Mapping[str, Any] | None
+    changed_outside: bool
+
+
+class Mirror:
+    """One company's mirror, loaded for one plan, export or re-read; `flush` writes it back.
+
+    `advance`: the reader is a run that will act on the plan (not a preview or an export), so
+    the "changed outside" baseline moves to what the list shows now, and users no longer listed
+    are forgotten.
+    """
+
+    def __init__(self, company_id: int, *, advance: bool) -> None:
+        self.company_id = company_id
+        self.advance = advance
+        self.now = db_now()
+        self.oldest_trusted = self.now - timedelta(days=settings.DIRECTORY_MIRROR_MAX_AGE_DAYS)
+        self.copies: dict[str, _Copy] = {}
+        rows = MirroredUser.objects.filter(company_id=company_id).values_list(
+            "pk",
+            "user_id",
+            "updated_on",
+            "full_updated_on",
+            "full_read_at",
+            "expect_change",
+            "record",
+        )
+        for pk, user_id, updated_on, full_on, read_at, expect, record in rows.iterator(2000):
+            self.copies[user_id] = _Copy(
+                pk,
+                updated_on,
+                full_on,
+                read_at,
+                expect,
+                record.get("location"),
+                record.get("updatedOn") or "",
+            )
+        self.listed: set[str] = set()
+        self.reads = 0
+        self._dirty: dict[str, MirroredUser] = {}
+
+    # The list ---------------------------------------------------------------------------------
+
+    def seen(self, item: Mapping[str, Any]) -> Seen:
+        """A user as the list returned it: whether its location is known from the mirror."""
+        user_id = str(item["id"])
+        now_on = item.get("updatedOn") or ""
+        self.listed.add(user_id)
+        copy = self.copies.get(user_id)
+        if copy is None:
+            self._keep(item, updated_on=now_on, location=None, full_on="", read_at=None)
+            return Seen(False, None, False)
+        moved = bool(now_on) and copy.updated_on != now_on
+        changed_outside = moved and bool(copy.updated_on) and not copy.expect_change
+        if copy.record_updated_on != now_on or (moved and self.advance):
+            self._keep(
+                item,
+                updated_on=now_on if self.advance or not copy.updated_on else copy.updated_on,
+                location=copy.location,
+                full_on=copy.full_updated_on,
+                read_at=copy.full_read_at,
+                expect_change=copy.expect_change and not self.advance,
+            )
+        trusted = (
+            bool(now_on)
+            and copy.full_updated_on == now_on
+            and copy.full_read_at is not None
+            and copy.full_read_at >= self.oldest_trusted
+        )
+        return Seen(trusted, copy.location if trusted else None, changed_outside)
+
+    def full(self, entity: Mapping[str, Any]) -> None:
+        """A user's full record, just read (`GET /users/{id}`)."""
+        self.reads += 1
+        user_id = str(entity["id"])
+        now_on = entity.get("updatedOn") or ""
+        copy = self.copies.get(user_id)
+        keep_baseline = copy is not None and copy.updated_on and not self.advance
+        self._keep(
+            entity,
+            updated_on=copy.updated_on if copy is not None and keep_baseline else now_on,
+            location=entity.get("location"),
+            full_on=now_on,
+            read_at=self.now,
+            expect_change=bool(copy and copy.expect_change and keep_baseline),
+        )
+
+    def read_full(self, read_user: ReadUser, user_id: str) -> Mapping[str, Any] | None:
+        """Read a user in full through `read_user` (None: gone since the list) and keep it."""
+        entity = read_user(user_id)
+        if entity is not None:
+            self.full(entity)
+        return entity
+
+    def flush(self) -> None:
+        """Write the copies that changed (in batches); a run also forgets users no longer
+        listed, once the whole list was read."""
+        _upsert(self._dirty.values())
+        self._dirty.clear()
+
+    def forget_unlisted(self) -> int:
+        """Forget the users the (complete) list no longer has. How many."""
+        gone = [copy.pk for uid, copy in self.copies.items() if uid not in self.listed and copy.pk]
+        for start in range(0, len(gone), FLUSH_EVERY):
+            MirroredUser.objects.filter(pk__in=gone[start : start + FLUSH_EVERY]).delete()
+        return len(gone)
+
+    def _keep(
+        self,
+        data: Mapping[str, Any],
+        *,
+        updated_on: str,
+        location: Any,
+        full_on: str,
+        read_at: datetime | None,
+        expect_change: bool = False,
+    ) -> None:
+        record = dict(data)
+        if location is not None:
+            record["location"] = location
+        user = _entry(self.company_id, record, now=self.now)
+        user.updated_on = updated_on
+        user.full_updated_on = full_on
+        user.full_read_at = read_at
+        user.expect_change = expect_change
+        self._dirty[user.user_id] = user
+        old = self.copies.get(user.user_id)
+        self.copies[user.user_id] = _Copy(
+            old.pk if old is not None else None,
+            updated_on,
+            full_on,
+            read_at,
+            expect_change,
+            location,
+            record.get("updatedOn") or "",
+        )
+        if len(self._dirty) >= FLUSH_EVERY:
+            self.flush()
+
+
+def mirror_open(*, company_id: int, advance: bool) -> Mirror:
+    return Mirror(company_id, advance=advance)
+
+
+# Writes of ours ----------------------------------------------------------------------------------
+
+
+def mirror_keep_answer(*, company_id: int, entity: Mapping[str, Any]) -> None:
+    """A PATCH answered with the user: the copy is SmartRecruiters' own, and the baseline."""
+    now_on = entity.get("updatedOn") or ""
+    user = _entry(company_id, dict(entity), now=db_now())
+    user.updated_on = user.full_updated_on = now_on
+    user.full_read_at = user.seen_at
+    user.expect_change = False
+    _upsert([user])
+
+
+def mirror_keep_created(*, company_id: int, entity: Mapping[str, Any]) -> None:
+    """A create's answer: kept for the person's page, but not trusted as a full record (an
+    activation or access groups usually follow, and a create's answer may leave fields out)."""
+    user = _entry(company_id, dict(entity), now=db_now())
+    user.updated_on = entity.get("updatedOn") or ""
+    user.full_updated_on = ""
+    user.expect_change = True
+    _upsert([user])
+
+
+def mirror_mark_stale(*, company_id: int, user_id: str) -> None:
+    """A write that answered no user moved `updatedOn`: read the user once next time."""
+    MirroredUser.objects.filter(company_id=company_id, user_id=user_id).update(
+        full_updated_on="", expect_change=True
+    )
+
+
+def mirror_forget(*, company_id: int) -> int:
+    """Distrust every full record of the company: the next plan or export reads them again."""
+    return MirroredUser.objects.filter(company_id=company_id).update(full_updated_on="")
+
+
+def mirror_refresh(*, company: Company, progress: Callable[[int, int], None] | None = None) -> int:
+    """Read every user of the company in full and keep the answers: the re-read that repairs a
+    change SmartRecruiters made without moving `updatedOn`. How many users were read.
+
+    Raises CompanyApiError (with a message for the operator) when SmartRecruiters cannot be read.
+    """
+    with company_api(company, doing="read the company's users", retries=READ_RETRIES) as client:
+        listed = list(client.list_users())
+        mirror = Mirror(company.pk, advance=False)
+        for item in listed:
+            mirror.seen(item)
+        for item in listed:
+            mirror.read_full(user_reader(client), str(item["id"]))
+            if progress is not None:
+                progress(mirror.reads, len(listed))
+    mirror.flush()
+    mirror.forget_unlisted()
+    return mirror.reads
+
+
+def user_reader(client: SmartRecruitersClient) -> ReadUser:
+    """`GET /users/{id}` through the client; None when the user is gone since the list."""
+
+    def read(user_id: str) -> Mapping[str, Any] | None:
+        try:
+            return client.get_user(user_id)
+        except RejectedError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    return read
+
+
+def _entry(company_id: int, record: dict[str, Any], *, now: datetime) -> MirroredUser:
+    return MirroredUser(
+        company_id=company_id,
+        user_id=str(record["id"]),
+        email=str(record.get("email") or "").lower()[:320],
+        first_name=str(record.get("firstName") or "")[:300],
+        last_name=str(record.get("lastName") or "")[:300],
+        external_data=str(record.get("externalData") or "")[:300],
+        record=record,
+        seen_at=now,
+    )
+
+
+def _upsert(users: Iterable[MirroredUser]) -> None:
+    batch = list(users)
+    if batch:
+        MirroredUser.objects.bulk_create(
+            batch,
+            update_conflicts=True,
+            unique_fields=["company", "user_id"],
+            update_fields=list(_FIELDS),
+            batch_size=FLUSH_EVERY,
+        )

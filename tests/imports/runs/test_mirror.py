@@ -1,0 +1,218 @@
+"""The directory mirror: an unchanged person costs no call beyond the list page.
+
+Planned in this process against the emulator over HTTP (previews), and applied by real worker
+processes; every figure is a count of calls the emulator received.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from imports import exporting, services
+from imports.models import ImportRun, MirroredUser, UserExport
+from imports.services.mirror import mirror_refresh
+from tests.fixtures.companies import connect_acme
+from tests.fixtures.emulator import acme_company, default_state, make_users
+from tests.imports.runs.conftest import import_json, write_file
+from tests.imports.runs.files import DOMAIN, csv_bytes, person
+
+pytestmark = pytest.mark.integration
+
+PARIS = {"countryCode": "FR", "city": "Paris"}
+READ_ONE = "GET /users/{id}"
+CHANGED_OUTSIDE_WORDS = "changed in SmartRecruiters since the last import"
+
+
+def located_state(n: int) -> dict:
+    acme = acme_company(rate_limit={"rps": 1000, "concurrent": 8})
+    acme["users"] = acme["users"] + make_users(n, DOMAIN, location=PARIS)
+    return default_state(acme=acme)
+
+
+@pytest.fixture
+def located(emulator, transactional_db):
+    """Acme with 2,000 bulk users in Paris; limits high so the test counts calls, not time."""
+    emulator.reset(located_state(2000))
+    return connect_acme(emulator, rps=1000)
+
+
+def rows_in_paris(n: int, **changed: dict) -> list[dict]:
+    """Rows 0..n-1 as the directory has them (in Paris); `changed`: fields by row number."""
+    return [person(i, **{**PARIS, **changed.get(str(i), {})}) for i in range(n)]
+
+
+def preview(company, rows: list[dict]) -> ImportRun:
+    """Plan a file in this process, as `import_users --dry-run` does."""
+    run = services.run_start(
+        company=company,
+        file=io.BytesIO(csv_bytes(rows)),
+        file_name="people.csv",
+        mode="update",
+        source=ImportRun.Source.COMMAND,
+        dry_run=True,
+        enqueue=False,
+    )
+    services.run_plan(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.PLANNED, run.error
+    return run
+
+
+def calls(emulator) -> dict[str, int]:
+    return {key: sum(by_status.values()) for key, by_status in emulator.stats()["requests"].items()}
+
+
+def list_pages(n_users: int) -> int:
+    return -(-n_users // 100)
+
+
+def test_an_unchanged_file_planned_again_reads_no_user_record(located, emulator):
+    rows = rows_in_paris(2000)
+    directory_size = len(emulator.users())
+
+    emulator.clear_stats()
+    first = preview(located, rows)
+    cold = calls(emulator)
+    emulator.clear_stats()
+    second = preview(located, rows)
+    warm = calls(emulator)
+
+    assert first.count_unchanged == second.count_unchanged == 2000
+    assert cold[READ_ONE] == 2000
+    assert warm == {
+        "GET /users": list_pages(directory_size),
+        "GET /system-roles": 1,
+        "GET /access-groups": 1,
+    }
+    assert MirroredUser.objects.filter(company=located).count() == directory_size
+
+
+def test_a_user_changed_in_smartrecruiters_is_read_again_and_planned(located, emulator):
+    rows = rows_in_paris(300)
+    preview(located, rows)
+    moved = emulator.user(f"user00007@{DOMAIN}")
+    answer = emulator.call(
+        "PATCH",
+        f"/users/{moved['id']}",
+        json=[{"op": "replace", "path": "/location/city", "value": "Lyon"}],
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert answer.status_code == 200, answer.text
+
+    emulator.clear_stats()
+    run = preview(located, rows)
+
+    assert calls(emulator)[READ_ONE] == 1
+    row = run.rows.get(email=f"user00007@{DOMAIN}")
+    assert row.action == "update"
+    assert row.changes["location"][1]["city"] == "Paris"
+    assert CHANGED_OUTSIDE_WORDS in row.message
+    assert run.count_update == 1
+
+
+def test_a_change_that_does_not_move_updated_on_waits_for_the_full_re_read(located, emulator):
+    rows = rows_in_paris(300)
+    preview(located, rows)
+    emulator.freeze_updated_on("location")
+    moved = emulator.user(f"user00011@{DOMAIN}")
+    emulator.call(
+        "PATCH",
+        f"/users/{moved['id']}",
+        json=[{"op": "replace", "path": "/location/city", "value": "Lyon"}],
+        headers={"Content-Type": "application/json-patch+json"},
+    ).raise_for_status()
+
+    missed = preview(located, rows)
+    emulator.clear_stats()
+    read = mirror_refresh(company=located)
+    refreshed = calls(emulator)
+    caught = preview(located, rows)
+
+    assert missed.count_update == 0  # SmartRecruiters gave no sign of the change
+    assert read == refreshed[READ_ONE] == len(emulator.users())
+    assert caught.count_update == 1
+    assert caught.rows.get(action="update").email == f"user00011@{DOMAIN}"
+
+
+def test_after_a_run_the_same_file_plans_nothing_and_reads_no_record(
+    located, emulator, celery_worker, tmp_path: Path
+):
+    moves = {"3": {"lastName": "Renamed"}, "4": {"countryCode": "DE", "city": "Berlin"}}
+    rows = rows_in_paris(200, **moves)
+    path = write_file(tmp_path, rows)
+    code, document = import_json(str(path), "--company", "acme", "--mode", "update")
+    assert code == 0, (document, celery_worker.output())
+    assert document["counts"]["update"] == 2
+
+    emulator.clear_stats()
+    again = preview(located, rows)
+
+    assert again.count_update == again.count_create == again.count_error == 0
+    assert READ_ONE not in calls(emulator)
+    assert CHANGED_OUTSIDE_WORDS not in " ".join(again.rows.values_list("message", flat=True))
+
+
+def test_a_write_that_answers_no_user_makes_the_next_plan_read_it_once(
+    located, emulator, celery_worker, tmp_path: Path
+):
+    rows = rows_in_paris(50)
+    rows[5].update(active="false", enabled="false")
+    code, document = import_json(
+        str(write_file(tmp_path, rows)), "--company", "acme", "--mode", "update"
+    )
+    assert code == 0, (document, celery_worker.output())
+
+    emulator.clear_stats()
+    again = preview(located, rows)
+
+    assert calls(emulator)[READ_ONE] == 1  # the deactivated user, once
+    assert again.count_update == 0
+    assert CHANGED_OUTSIDE_WORDS not in " ".join(again.rows.values_list("message", flat=True))
+
+
+def export_complete(company) -> list[dict[str, str]]:
+    """An Export users with Complete, made in this process as a worker makes it."""
+    export = UserExport.objects.create(company=company, complete=True)
+    exporting.export_run(export.pk)
+    export.refresh_from_db()
+    assert export.status == UserExport.Status.FINISHED, export.error
+    content = exporting.export_take(export=export)
+    assert content is not None
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_a_second_complete_export_reads_only_the_list(located, emulator):
+    directory_size = len(emulator.users())
+    emulator.clear_stats()
+    first = export_complete(located)
+    cold = calls(emulator)
+    emulator.clear_stats()
+    second = export_complete(located)
+    warm = calls(emulator)
+
+    assert cold[READ_ONE] == directory_size
+    assert warm == {"GET /users": list_pages(directory_size)}
+    assert first == second
+    bulk = [row for row in second if row["email"].endswith(DOMAIN)]
+    assert len(bulk) == 2000
+    assert all((row["countryCode"], row["city"]) == ("FR", "Paris") for row in bulk)
+
+
+def test_the_mirror_holds_no_file_data_and_no_other_company(
+    located, emulator, celery_worker, tmp_path: Path
+):
+    secret = "Sup3r-Secret-Passw0rd!"
+    rows = [person(9000, password=secret, countryCode="FR", city="Paris")]
+    code, document = import_json(
+        str(write_file(tmp_path, rows)), "--company", "acme", "--mode", "upsert"
+    )
+    assert code == 0, (document, celery_worker.output())
+
+    stored = list(MirroredUser.objects.filter(company=located).values_list("record", flat=True))
+    assert stored
+    assert all(secret not in str(record) for record in stored)
+    assert not MirroredUser.objects.exclude(company=located).exists()
