@@ -18,7 +18,7 @@ from user2smart.smartrecruiters.emulator.responses import (
     json_response,
 )
 from user2smart.smartrecruiters.emulator.stats import Stats
-from user2smart.smartrecruiters.emulator.store import Store
+from user2smart.smartrecruiters.emulator.store import Store, parse_frozen
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class Emulator:
             self.writer.changed()
 
     def reset(self, document: object) -> None:
-        """Replace the state with `document`; forget faults, tokens, limits and stats."""
+        """Replace the state with `document`; forget faults, tokens, limits, stats and the
+        kinds of change frozen for `updatedOn`."""
         self.store.reset(document)
         self.tokens.clear()
         self.faults.config = FaultConfig()
@@ -72,6 +73,8 @@ class Emulator:
             ("POST", "revoke"): self._revoke,
             ("GET", "stats"): self._get_stats,
             ("DELETE", "stats"): self._clear_stats,
+            ("GET", "updated-on"): self._get_updated_on,
+            ("POST", "updated-on"): self._set_updated_on,
         }
         handler = routes.get((method, path[len(CONTROL_PREFIX) :].rstrip("/")))
         try:
@@ -134,3 +137,15 @@ class Emulator:
     def _clear_stats(self, body: bytes) -> Response:
         self.stats.clear()
         return empty_response()
+
+    def _get_updated_on(self, body: bytes) -> Response:
+        return json_response(200, self.store.updated_on_document())
+
+    def _set_updated_on(self, body: bytes) -> Response:
+        try:
+            kinds = parse_frozen(self._document(body))
+        except ValueError as exc:
+            raise ApiError(400, "INVALID_DOCUMENT", str(exc)) from None
+        document = self.store.freeze_updated_on(kinds)
+        log.info("emulator: updatedOn now frozen for %s", document["frozen"])
+        return json_response(200, document)

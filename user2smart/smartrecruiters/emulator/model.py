@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from user2smart.smartrecruiters.emulator.validation import LOCATION_FIELDS, UserFields
 
@@ -81,12 +81,21 @@ def format_ms(ms: int) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
 def parse_ms(text: str) -> int:
-    """An ISO-8601 date-time (Z, offset or naive = UTC) as milliseconds since the epoch."""
+    """An ISO-8601 date-time (Z, offset or naive = UTC) as milliseconds since the epoch.
+
+    Exact integer arithmetic, floored: stamps are whole milliseconds, so a stamp is strictly after
+    `10:10:58.1009` exactly when it is after `.100`. Rounding (or float seconds) would hide the
+    stamp `.101` from `updatedAfter=...58.1009Z`.
+    """
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1000)
+    return (moment - EPOCH) // MILLISECOND
 
 
 class Clock:

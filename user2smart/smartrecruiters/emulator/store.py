@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from user2smart.smartrecruiters.emulator.model import (
     Clock,
@@ -22,7 +22,7 @@ from user2smart.smartrecruiters.emulator.model import (
 )
 from user2smart.smartrecruiters.emulator.patch import apply_patch
 from user2smart.smartrecruiters.emulator.responses import ApiError, user_not_found
-from user2smart.smartrecruiters.emulator.validation import check_user_fields
+from user2smart.smartrecruiters.emulator.validation import UserFields, check_user_fields
 from user2smart.smartrecruiters.emulator.world import (
     OAuthClient,
     World,
@@ -48,6 +48,38 @@ class Page:
     updated_after_ms: int | None = None
 
 
+# The kinds of change whose `updatedOn` stamp can be frozen with `POST /_emulator/updated-on`.
+UPDATED_ON_KINDS = ("profile", "location", "activation", "groups")
+
+
+def parse_frozen(document: object) -> frozenset[str]:
+    """The kinds named by `{"frozen": [...]}`; raises ValueError naming what is wrong."""
+    if not isinstance(document, Mapping):
+        raise ValueError('The document must be a JSON object: {"frozen": [kinds of change]}.')
+    unknown_keys = sorted(set(document) - {"frozen"})
+    if unknown_keys:
+        raise ValueError(f"Unknown keys {unknown_keys}; known: ['frozen'].")
+    kinds = document.get("frozen")
+    if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+        raise ValueError('"frozen" must be a list of kinds of change.')
+    unknown = sorted(set(kinds) - set(UPDATED_ON_KINDS))
+    if unknown:
+        raise ValueError(f"Unknown kinds of change {unknown}; known: {list(UPDATED_ON_KINDS)}.")
+    return frozenset(kinds)
+
+
+def patch_kinds(old: UserFields, new: UserFields) -> tuple[str, ...]:
+    """What a PATCH changed: `location`, `profile` (anything else), both, or nothing.
+
+    Decided on the fields before and after, not on the paths the operations name, so that
+    replacing the city with the same city is no location change.
+    """
+    kinds = ("location",) if new.location != old.location else ()
+    if replace(new, location=old.location) != old:
+        kinds += ("profile",)
+    return kinds
+
+
 def _already_exists() -> ApiError:
     return ApiError(409, "USER_ALREADY_EXISTS", "User already exists.")
 
@@ -64,6 +96,9 @@ class Store:
         self.clock = Clock()
         self.ids = IdFactory()
         self.world = World()
+        # Kinds of change that leave `updatedOn` alone, as SmartRecruiters might: lets tests show
+        # what a client that trusts `updatedOn` misses, and what its full re-read repairs.
+        self.frozen: frozenset[str] = frozenset()
         self._on_change = on_change or (lambda: None)
 
     def set_on_change(self, callback: Callable[[], None]) -> None:
@@ -72,15 +107,32 @@ class Store:
     # -- the whole document ------------------------------------------------------------------
 
     def reset(self, document: object) -> None:
-        """Replace everything with `document` (raises ValueError, leaving the state as it was)."""
+        """Replace everything with `document` and unfreeze `updatedOn` (raises ValueError,
+        leaving the state as it was)."""
         world = parse_document(document, self.ids, self.clock)
         with self.lock:
             self.world = world
+            self.frozen = frozenset()
         self._on_change()
 
     def document(self) -> dict:
         with self.lock:
             return dump_document(self.world)
+
+    # -- updatedOn ---------------------------------------------------------------------------
+
+    def freeze_updated_on(self, kinds: frozenset[str]) -> dict:
+        """From now on, changes of these kinds (only) happen without moving `updatedOn`."""
+        with self.lock:
+            self.frozen = kinds
+            return self._updated_on_document()
+
+    def updated_on_document(self) -> dict:
+        with self.lock:
+            return self._updated_on_document()
+
+    def _updated_on_document(self) -> dict:
+        return {"frozen": [kind for kind in UPDATED_ON_KINDS if kind in self.frozen]}
 
     # -- credentials -------------------------------------------------------------------------
 
@@ -159,8 +211,11 @@ class Store:
             raise user_not_found()
         return user
 
-    def _changed(self, user: User) -> None:
-        user.updated_ms = self.clock.stamp(user.updated_ms)
+    def _changed(self, user: User, *kinds: str) -> None:
+        """Called under the lock after `user` changed in these ways (at least one): `updatedOn`
+        moves unless every one of them is frozen; the state file is rewritten either way."""
+        if not self.frozen.issuperset(kinds):
+            user.updated_ms = self.clock.stamp(user.updated_ms)
         self._on_change()
 
     def list_users(self, company_id: str, page: Page) -> dict:
@@ -234,7 +289,7 @@ class Store:
                 if new_sso:
                     company.sso_index[new_sso] = user.id
                 user.fields = fields
-                self._changed(user)
+                self._changed(user, *patch_kinds(old, fields))
             return user_entity(user, company)
 
     def set_active(self, company_id: str, user_id: str, active: bool) -> None:
@@ -243,7 +298,7 @@ class Store:
             user = self._user(self._company(company_id), user_id)
             if user.active != active:
                 user.active = active
-                self._changed(user)
+                self._changed(user, "activation")
 
     def user_email(self, company_id: str, user_id: str) -> str:
         with self.lock:
@@ -283,7 +338,7 @@ class Store:
             for user in users:
                 if group_id not in user.group_ids:
                     user.group_ids.append(group_id)
-                    self._changed(user)
+                    self._changed(user, "groups")
             return {"content": [{"id": group_id, "name": name}]}
 
     def remove_from_group(self, company_id: str, group_id: str, user_id: str) -> None:
@@ -293,4 +348,4 @@ class Store:
             user = self._user(company, user_id)
             if group_id in user.group_ids:
                 user.group_ids.remove(group_id)
-                self._changed(user)
+                self._changed(user, "groups")
