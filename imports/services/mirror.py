@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -108,7 +108,7 @@ class Mirror:
                 read_at,
                 expect,
                 record.get("location"),
-                record.get("updatedOn") or "",
+                stamp(record),
             )
         self.listed: set[str] = set()
         self.reads = 0
@@ -119,7 +119,7 @@ class Mirror:
     def seen(self, item: Mapping[str, Any]) -> Seen:
         """A user as the list returned it: whether its location is known from the mirror."""
         user_id = str(item["id"])
-        now_on = item.get("updatedOn") or ""
+        now_on = stamp(item)
         self.listed.add(user_id)
         copy = self.copies.get(user_id)
         if copy is None:
@@ -148,7 +148,7 @@ class Mirror:
         """A user's full record, just read (`GET /users/{id}`)."""
         self.reads += 1
         user_id = str(entity["id"])
-        now_on = entity.get("updatedOn") or ""
+        now_on = stamp(entity)
         copy = self.copies.get(user_id)
         keep_baseline = copy is not None and copy.updated_on and not self.advance
         self._keep(
@@ -207,10 +207,27 @@ class Mirror:
             read_at,
             expect_change,
             location,
-            record.get("updatedOn") or "",
+            stamp(record),
         )
         if len(self._dirty) >= FLUSH_EVERY:
             self.flush()
+
+
+def stamp(data: Mapping[str, Any]) -> str:
+    """A user's `updatedOn` in one spelling (UTC, milliseconds), so a list item and a full
+    record of one version compare equal however SmartRecruiters writes the fraction; empty when
+    missing or unreadable (never trusted)."""
+    text = data.get("updatedOn")
+    if not isinstance(text, str) or not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def mirror_open(*, company_id: int, advance: bool) -> Mirror:
@@ -222,7 +239,7 @@ def mirror_open(*, company_id: int, advance: bool) -> Mirror:
 
 def mirror_keep_answer(*, company_id: int, entity: Mapping[str, Any]) -> None:
     """A PATCH answered with the user: the copy is SmartRecruiters' own, and the baseline."""
-    now_on = entity.get("updatedOn") or ""
+    now_on = stamp(entity)
     user = _entry(company_id, dict(entity), now=db_now())
     user.updated_on = user.full_updated_on = now_on
     user.full_read_at = user.seen_at
@@ -234,7 +251,7 @@ def mirror_keep_created(*, company_id: int, entity: Mapping[str, Any]) -> None:
     """A create's answer: kept for the person's page, but not trusted as a full record (an
     activation or access groups usually follow, and a create's answer may leave fields out)."""
     user = _entry(company_id, dict(entity), now=db_now())
-    user.updated_on = entity.get("updatedOn") or ""
+    user.updated_on = stamp(entity)
     user.full_updated_on = ""
     user.expect_change = True
     _upsert([user])

@@ -14,7 +14,7 @@ import pytest
 
 from imports import exporting, services
 from imports.models import ImportRun, MirroredUser, UserExport
-from imports.services.mirror import mirror_refresh
+from imports.services.mirror import mirror_refresh, stamp
 from tests.fixtures.companies import connect_acme
 from tests.fixtures.emulator import acme_company, default_state, make_users
 from tests.imports.runs.conftest import import_json, write_file
@@ -216,3 +216,18 @@ def test_the_mirror_holds_no_file_data_and_no_other_company(
     assert stored
     assert all(secret not in str(record) for record in stored)
     assert not MirroredUser.objects.exclude(company=located).exists()
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2021-07-27T10:10:58.100Z", "2021-07-27T10:10:58.100Z"),
+        ("2021-07-27T10:10:58.1Z", "2021-07-27T10:10:58.100Z"),
+        ("2021-07-27T12:10:58.100+02:00", "2021-07-27T10:10:58.100Z"),
+        ("2021-07-27T10:10:58Z", "2021-07-27T10:10:58.000Z"),
+        ("not a date", ""),
+        (None, ""),
+    ],
+)
+def test_one_version_of_a_user_has_one_stamp_however_it_is_written(written, expected):
+    assert stamp({"updatedOn": written}) == expected
