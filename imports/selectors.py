@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from imports.models import ImportRow, ImportRun
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models.functions import Concat, Lower
+
+from imports.models import ImportRow, ImportRun, MirroredUser
+from user2smart.companies.models import Company
 
 
 def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
@@ -56,3 +60,72 @@ def exit_code(run: ImportRun, document: dict[str, Any]) -> int:
     if "counts" not in document or (run.status == ImportRun.Status.FAILED and not run.rows_total):
         return 2
     return 0 if document["result"] == "V" else 1
+
+
+# What the timeline reads of a row and its run: never the payload (it may hold a password from
+# the file) nor the run's files.
+TIMELINE_FIELDS = (
+    "line",
+    "email",
+    "first_name",
+    "last_name",
+    "action",
+    "changes",
+    "errors",
+    "status",
+    "message",
+    "sr_user_id",
+    "run__company_id",
+    "run__source",
+    "run__created_by__username",
+    "run__created_by__first_name",
+    "run__created_by__last_name",
+    "run__run_as_email",
+    "run__file_name",
+    "run__created_at",
+    "run__dry_run",
+    "run__status",
+)
+
+
+def people_search(*, company: Company, query: str = "") -> QuerySet[MirroredUser]:
+    """The company's people as SmartRecruiters last returned them, by email; with `query`, only
+    those whose email, name or external data holds it (any case)."""
+    people = MirroredUser.objects.filter(company=company).order_by("email", "pk")
+    query = query.strip()
+    if not query:
+        return people
+    return people.annotate(full_name=Concat("first_name", Value(" "), "last_name")).filter(
+        Q(email__icontains=query)
+        | Q(full_name__icontains=query)
+        | Q(external_data__icontains=query)
+    )
+
+
+def person_of(
+    *, user_id: str, companies: QuerySet[Company], current: Company
+) -> MirroredUser | None:
+    """The person `user_id` of the current company, else of another of `companies`, else None."""
+    found = MirroredUser.objects.filter(user_id=user_id, company__in=companies)
+    first = Case(When(company=current, then=Value(0)), default=Value(1))
+    return found.order_by(first, "company__name").first()
+
+
+def person_timeline(*, person: MirroredUser) -> QuerySet[ImportRow]:
+    """Every change User2Smart made, or tried to make, to `person`, newest first.
+
+    The rows of the person's company that name their SmartRecruiters id, and the rows that name
+    no id (a create that failed, a row not sent) with the person's email. Rows that changed
+    nothing and rows of previews never applied are left out.
+    """
+    theirs = Q(sr_user_id=person.user_id) & ~Q(sr_user_id="")
+    if person.email:
+        theirs |= Q(sr_user_id="", email_lower=person.email.lower())
+    return (
+        ImportRow.objects.annotate(email_lower=Lower("email"))
+        .filter(theirs, run__company_id=person.company_id, run__dry_run=False)
+        .exclude(action=ImportRow.Action.UNCHANGED)
+        .select_related("run", "run__created_by")
+        .only(*TIMELINE_FIELDS)
+        .order_by("-run__created_at", "-run_id", "-line")
+    )
