@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from imports.views import exports, lookups, runs
+from imports.views import exports, lookups, people, runs
 from imports.views import help as help_pages
 
 app_name = "imports"
@@ -24,6 +24,8 @@ urlpatterns = [
     path("export/", exports.export_users, name="export"),
     path("export/<int:export_id>/", exports.export_status, name="export_status"),
     path("export/<int:export_id>/download/", exports.export_download, name="export_download"),
+    path("people/", people.people, name="people"),
+    path("people/<str:user_id>/", people.person, name="person"),
     path("lists/", lookups.lists, name="lists"),
     path("lists/<slug:kind>.csv", lookups.list_download, name="list_download"),
     path("help/", help_pages.help_page, name="help"),
