@@ -1,0 +1,124 @@
+"""Operators' pages for the directory mirror: read-only, each person with their timeline."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from imports.models import MirroredUser
+from imports.selectors import person_timeline
+from imports.views.people import TimelineEntry, record_facts, timeline_entry
+
+TIMELINE_LIMIT = 100
+# The change page only shows: every field is read-only.
+SHOWN: tuple[str, ...] = (
+    "company",
+    "user_id",
+    "email",
+    "first_name",
+    "last_name",
+    "external_data",
+    "seen_at",
+    "full_read_at",
+    "updated_on",
+    "full_updated_on",
+    "expect_change",
+    "record_shown",
+    "timeline",
+)
+
+
+@admin.register(MirroredUser)
+class MirroredUserAdmin(admin.ModelAdmin):
+    """What SmartRecruiters last returned: only SmartRecruiters (and imports) change it."""
+
+    list_display = [
+        "company",
+        "email",
+        "first_name",
+        "last_name",
+        "external_data",
+        "seen_at",
+        "full_read_at",
+    ]
+    list_display_links = ["email"]
+    list_filter = ["company"]
+    list_select_related = ["company"]
+    search_fields = ["email", "first_name", "last_name", "external_data", "user_id"]
+    actions = None
+    fields = SHOWN
+    readonly_fields = SHOWN
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: MirroredUser | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: MirroredUser | None = None) -> bool:
+        return False
+
+    @admin.display(description="record")
+    def record_shown(self, person: MirroredUser) -> SafeString:
+        facts = format_html_join(
+            "", "<tr><th scope='row'>{}</th><td>{}</td></tr>", record_facts(person)
+        )
+        raw = json.dumps(person.record, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html(
+            "<table><tbody>{}</tbody></table>"
+            "<details><summary>As SmartRecruiters returned it</summary><pre>{}</pre></details>",
+            facts,
+            raw,
+        )
+
+    @admin.display(description="changes made by User2Smart")
+    def timeline(self, person: MirroredUser) -> SafeString:
+        rows = person_timeline(person=person)
+        entries = [timeline_entry(row) for row in rows[:TIMELINE_LIMIT]]
+        if not entries:
+            return format_html("{}", "None yet.")
+        total = rows.count() if len(entries) == TIMELINE_LIMIT else len(entries)
+        note = ""
+        if total > len(entries):
+            note = format_html("<p>The newest {} of {} changes.</p>", len(entries), total)
+        body = format_html_join("", "{}", ((_entry_html(entry),) for entry in entries))
+        return format_html(
+            "{}<table><thead><tr><th>When</th><th>Import</th><th>File</th><th>Line</th>"
+            "<th>Started by</th><th>Action</th><th>Changes</th><th>Result</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            note,
+            body,
+        )
+
+
+def _entry_html(entry: TimelineEntry) -> SafeString:
+    changes = format_html_join(
+        "",
+        "<li>{}: {} → {}</li>",
+        ((change.field, change.old, change.new) for change in entry.row.changes),
+    )
+    errors = format_html_join(
+        "",
+        "<li>{}: {}</li>",
+        ((error.get("column", ""), error.get("message", "")) for error in entry.row.errors),
+    )
+    return format_html(
+        "<tr><td>{}</td><td>Import {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td><ul>{}{}</ul></td><td>{} {}</td></tr>",
+        date_format(timezone.localtime(entry.run.created_at), "j M Y, H:i"),
+        entry.run.pk,
+        entry.run.file_name or "-",
+        entry.row.line,
+        entry.who,
+        entry.row.action_label,
+        changes,
+        errors,
+        entry.result,
+        format_html("<p>{}</p>", entry.row.message) if entry.row.message else "",
+    )
