@@ -5,7 +5,8 @@ machine's legacy code page and shows "Ã©" for "é"; with it every spreadsheet 
 see UTF-8. Lines end with CRLF, as Excel writes them. Every cell that a spreadsheet would take for
 a formula is neutralised (``neutralise``); our reader takes that apostrophe off again.
 
-Both writers stream to a binary file object and leave it open.
+Both writers stream to a binary file object and leave it open. ``read_log`` reads a log back
+(the pages list a run's unchanged lines from it once their rows are folded).
 """
 
 from __future__ import annotations
@@ -83,6 +84,44 @@ def write_log(out: IO[bytes], lines: Iterable[LogLine], *, delimiter: str = ",")
             )
             count += 1
     return count
+
+
+def read_log(data: bytes) -> list[LogLine]:
+    """The lines of a log ``write_log`` wrote (default delimiter), as they were given to it.
+
+    Takes off what writing added: the ``'`` before a formula and the name before the message,
+    so writing the lines again gives the same file. A file that is not such a log gives ``[]``.
+    """
+    records = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    if tuple(next(records, ())) != LOG_COLUMNS:
+        return []
+    lines: list[LogLine] = []
+    for record in records:
+        if len(record) != len(LOG_COLUMNS) or not record[0].isdigit():
+            return []
+        first, last = _restored(record[2]), _restored(record[3])
+        message = _restored(record[6])
+        name = f"{first} {last}".strip()
+        if name and message.startswith(f"{name}: "):
+            message = message[len(name) + 2 :]
+        lines.append(
+            LogLine(
+                int(record[0]),
+                _restored(record[1]),
+                first,
+                last,
+                record[4],
+                record[5],
+                message,
+                _restored(record[7]),
+            )
+        )
+    return lines
+
+
+def _restored(cell: str) -> str:
+    """A cell as it was before ``neutralise``."""
+    return cell[1:] if cell[:1] == "'" and cell[1:].startswith(_FORMULA_STARTS) else cell
 
 
 def write_failed_rows(

@@ -1,14 +1,48 @@
-"""Reads of runs and rows, shaped for pages, commands and downloads."""
+"""Reads of runs and rows, shaped for pages, commands and downloads.
+
+Once a run has ended, its unchanged rows are folded: deleted from the rows table, their lines
+kept by the run's log (`imports/services/retention.py`). Whatever lists a run's lines reads the
+unchanged ones from the log whenever the log is there (their outcome never changes after it,
+folded or not yet) and every other row from the table, which is the truth for them.
+"""
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Lower
 
+from imports import logs
 from imports.models import ImportRow, ImportRun, MirroredUser
 from user2smart.companies.models import Company
+
+# The rows a run keeps only in its log once it has ended.
+FOLDED_ROWS = Q(action=ImportRow.Action.UNCHANGED, status=ImportRow.Status.DONE)
+
+
+def is_folded_line(line: logs.LogLine) -> bool:
+    """A line of the log that stands for a folded row (or one about to be)."""
+    return line.action == ImportRow.Action.UNCHANGED and line.result == "OK"
+
+
+def run_log_lines(run: ImportRun) -> list[logs.LogLine] | None:
+    """Every line of the run's log, read once, when the log can stand for its folded rows:
+    written, with one line per row. None when it cannot (no log yet, none to fold, or a log
+    written otherwise): the rows table then holds every row."""
+    if not run.count_unchanged or not run.rows_total:
+        return None
+    data = _log_of(run.pk) if "log_csv" in run.get_deferred_fields() else run.log_csv
+    if not data:
+        return None
+    lines = logs.read_log(bytes(data))
+    return lines if len(lines) == run.rows_total else None
+
+
+def _log_of(run_id: int) -> bytes | None:
+    return ImportRun.objects.filter(pk=run_id).values_list("log_csv", flat=True).first()
 
 
 def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
@@ -33,8 +67,22 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
     if run.error:
         document["error"] = run.error
     if with_rows:
-        document["rows"] = [row_document(row) for row in run.rows.order_by("line").iterator()]
+        document["rows"] = list(run_row_documents(run))
     return document
+
+
+def run_row_documents(run: ImportRun) -> Iterator[dict[str, Any]]:
+    """One document per line of the file, in line order, folded rows included."""
+    lines = run_log_lines(run)
+    if lines is None:
+        yield from (row_document(row) for row in run.rows.order_by("line").iterator())
+        return
+    kept = (
+        row_document(row)
+        for row in run.rows.exclude(FOLDED_ROWS).order_by("line").defer("payload").iterator()
+    )
+    folded = (line_document(line) for line in lines if is_folded_line(line))
+    yield from heapq.merge(kept, folded, key=lambda document: document["line"])
 
 
 def row_document(row: ImportRow) -> dict[str, Any]:
@@ -52,6 +100,21 @@ def row_document(row: ImportRow) -> dict[str, Any]:
         "changes": row.changes,
         "errors": row.errors,
         "smartRecruitersId": row.sr_user_id,
+    }
+
+
+def line_document(line: logs.LogLine) -> dict[str, Any]:
+    """The document of a folded row, from its line of the log (as `row_document` had it)."""
+    return {
+        "line": line.line,
+        "email": line.email,
+        "action": line.action,
+        "status": ImportRow.Status.DONE.value,
+        "result": line.result,
+        "message": line.message,
+        "changes": {},
+        "errors": [],
+        "smartRecruitersId": line.smartrecruiters_id or "",
     }
 
 
