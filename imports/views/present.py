@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from imports.csvfile import Dialect
+from imports.logs import LogLine
 from imports.models import ImportRow, ImportRun
 
 FIELD_LABELS = {
@@ -36,6 +37,9 @@ ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
     "update": ("Update", {"action": ImportRow.Action.UPDATE}),
     "unchanged": ("Unchanged", {"action": ImportRow.Action.UNCHANGED}),
 }
+# The filters that may list folded rows, which the run's log holds: name -> the actions shown
+# (None: every action). The other filters never include a folded row.
+LOG_ROW_FILTERS: dict[str, str | None] = {"all": None, "unchanged": ImportRow.Action.UNCHANGED}
 
 
 def value_words(value: Any) -> str:
@@ -94,6 +98,23 @@ def row_view(row: ImportRow) -> RowView:
         message=message,
         changes=changes,
         errors=row.errors,
+    )
+
+
+def line_view(line: LogLine) -> RowView:
+    """A folded row, as its line of the run's log tells it."""
+    failed = line.result != "OK"
+    return RowView(
+        line=line.line,
+        email=line.email,
+        name=f"{line.first_name} {line.last_name}".strip(),
+        action=line.action,
+        action_label=ImportRow.Action(line.action).label,
+        result=ROW_RESULTS[ImportRow.Status.ERROR if failed else ImportRow.Status.DONE],
+        failed=failed,
+        message=line.message,
+        changes=[],
+        errors=[],
     )
 
 

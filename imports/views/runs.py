@@ -14,12 +14,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from imports import services
 from imports.forms import ImportForm, file_size_words
+from imports.logs import LogLine
 from imports.models import ImportRow, ImportRun
+from imports.selectors import is_folded_line, run_log_lines
 from imports.views.downloads import csv_download
 from imports.views.present import (
+    LOG_ROW_FILTERS,
     ROW_FILTERS,
     Progress,
+    RowView,
     dialect_words,
+    line_view,
     progress_of,
     row_view,
     started_by,
@@ -212,17 +217,35 @@ def _progress(run: ImportRun) -> Progress:
 
 
 def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
+    """One page of one filter of the run's rows. A filter that may show folded rows pages
+    through the run's log (read once) and takes the page's other rows from the table."""
     show = request.GET.get("show", "all")
     if show not in ROW_FILTERS:
         show = "all"
-    rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by("line").defer("payload")
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    lines = run_log_lines(run) if show in LOG_ROW_FILTERS else None
+    if lines is None:
+        rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by("line").defer("payload")
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        views = [row_view(row) for row in page]
+    else:
+        action = LOG_ROW_FILTERS[show]
+        shown = [line for line in lines if action is None or line.action == action]
+        page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        views = _line_views(run, page.object_list)
     return {
         "show": show,
         "filters": [(name, label) for name, (label, _) in ROW_FILTERS.items()],
         "rows_page": page,
-        "rows": [row_view(row) for row in page],
+        "rows": views,
+        "from_log": lines is not None and run.rows_folded > 0,
     }
+
+
+def _line_views(run: ImportRun, lines: list[LogLine]) -> list[RowView]:
+    """Folded rows from their lines of the log; the others from the table (their truth)."""
+    wanted = [line.line for line in lines if not is_folded_line(line)]
+    rows = {row.line: row for row in run.rows.filter(line__in=wanted).defer("payload")}
+    return [row_view(rows[line.line]) if line.line in rows else line_view(line) for line in lines]
 
 
 def _can_retry(run: ImportRun) -> bool:
