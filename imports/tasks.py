@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from imports import exporting, services
+from imports.services import retention
 from user2smart.companies.connection import CompanyApiError
 from user2smart.companies.models import Company
 
@@ -44,10 +45,17 @@ def sweep() -> None:
     services.sweep()
 
 
+@shared_task(name="imports.fold_run", time_limit=600, soft_time_limit=570)
+def fold_run(run_id: int) -> None:
+    retention.run_fold(run_id=run_id)
+
+
 @shared_task(name="imports.purge_expired", time_limit=600, soft_time_limit=570)
 def purge_expired() -> None:
     services.run_purge_expired()
     exporting.export_purge_expired()
+    retention.runs_fold_pending()
+    retention.runs_purge_old()
 
 
 @shared_task(

@@ -13,9 +13,11 @@ top-up of its run, or on the beat tick `imports.dispatch`, whichever comes first
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import logging
+from operator import attrgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +27,7 @@ from django.db.models.functions import Now
 from imports import logs
 from imports.models import ImportRow, ImportRun
 from imports.planner import PlannedRow
+from imports.selectors import FOLDED_ROWS, is_folded_line, run_log_lines
 from imports.services import queue
 from imports.services.rowstate import (
     rows_take_due,
@@ -106,7 +109,11 @@ def plan_kept_after_failure(payload: str, steps_done: int) -> tuple[str, bool]:
 
 
 def run_finish(*, run_id: int) -> bool:
-    """Finish the run if every row is in a final state. Exactly one caller wins."""
+    """Finish the run if every row is in a final state. Exactly one caller wins.
+
+    Once the finishing transaction has committed, its unchanged rows are folded into the log
+    (`imports.fold_run`, `imports/services/retention.py`).
+    """
     with transaction.atomic():
         claimed = ImportRun.objects.filter(
             pk=run_id,
@@ -126,6 +133,8 @@ def run_finish(*, run_id: int) -> bool:
         run.save(update_fields=["log_csv", "failed_rows_csv"])
         if run.source == ImportRun.Source.SCHEDULE:
             transaction.on_commit(lambda: queue.scheduled_run_ended_send(run_id))
+        if run.rows_folded < run.count_unchanged:
+            transaction.on_commit(lambda: queue.run_fold_send(run_id))
     log.info("run %s ended: %s %s", run_id, run.status, run.result)
     return True
 
@@ -153,11 +162,20 @@ def _forget_passwords(run: ImportRun) -> None:
 
 
 def _log_csv(run: ImportRun) -> bytes:
-    out = io.BytesIO()
-    rows = run.rows.order_by("line").values_list(
+    """The log: a line per row of the table and, when the run ends again ("Retry failed
+    rows"), the lines of its folded rows taken from the log it had."""
+    folded: list[logs.LogLine] = []
+    rows = run.rows.all()
+    earlier = run_log_lines(run)
+    if earlier is not None:
+        folded = [line for line in earlier if is_folded_line(line)]
+        rows = rows.exclude(FOLDED_ROWS)
+    values = rows.order_by("line").values_list(
         "line", "email", "first_name", "last_name", "action", "status", "message", "sr_user_id"
     )
-    logs.write_log(out, (_log_line(*values) for values in rows.iterator(chunk_size=2000)))
+    table = (_log_line(*row) for row in values.iterator(chunk_size=2000))
+    out = io.BytesIO()
+    logs.write_log(out, heapq.merge(table, folded, key=attrgetter("line")))
     return out.getvalue()
 
 
