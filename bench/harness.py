@@ -1,8 +1,8 @@
 """What the import benchmarks share: a database, the emulator, workers, and a finished run.
 
-The product runs as in production: PostgreSQL (a fresh `user2smart_bench` database on
-BENCH_POSTGRES, default the local server), Redis at REDIS_URL, real `celery worker` processes,
-and the SmartRecruiters emulator on a free loopback port.
+The product runs as in production: PostgreSQL (a fresh `user2smart_bench` database, or the
+name in BENCH_DB, on BENCH_POSTGRES, default the local server), Redis at REDIS_URL, real
+`celery worker` processes, and the SmartRecruiters emulator on a free loopback port.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://root@127.0.0.1:5432")
-BENCH_DB = "user2smart_bench"
+BENCH_DB = os.environ.get("BENCH_DB", "user2smart_bench")
 
 
 def free_port() -> int:
@@ -109,6 +109,10 @@ class Emulator:
 
     def stats(self) -> dict:
         return _control(self.url, "stats", method="GET")
+
+    def state(self) -> dict:
+        """The reset document as it is now (users in full, their ids and `updatedOn` kept)."""
+        return _control(self.url, "state", method="GET")
 
     def clear_stats(self) -> None:
         _control(self.url, "stats", method="DELETE")
