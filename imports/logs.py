@@ -99,23 +99,13 @@ def read_log(data: bytes) -> list[LogLine]:
     for record in records:
         if len(record) != len(LOG_COLUMNS) or not record[0].isdigit():
             return []
-        first, last = _restored(record[2]), _restored(record[3])
-        message = _restored(record[6])
+        if any(cell[:1] == "'" for cell in record):
+            record = [_restored(cell) for cell in record]
+        number, email, first, last, action, result, message, sr_id = record
         name = f"{first} {last}".strip()
-        if name and message.startswith(f"{name}: "):
+        if name and message.startswith(name) and message[len(name) : len(name) + 2] == ": ":
             message = message[len(name) + 2 :]
-        lines.append(
-            LogLine(
-                int(record[0]),
-                _restored(record[1]),
-                first,
-                last,
-                record[4],
-                record[5],
-                message,
-                _restored(record[7]),
-            )
-        )
+        lines.append(LogLine(int(number), email, first, last, action, result, message, sr_id))
     return lines
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import timedelta
@@ -57,6 +58,26 @@ def people_rows() -> list[dict]:
 
 def expected_action(i: int) -> str:
     return "update" if i in UPDATED else "error" if i in BROKEN else "unchanged"
+
+
+def test_a_log_reads_back_as_it_was_written():
+    written = [
+        logs.LogLine(2, "ann@x.example", "Ann", "Lee", "unchanged", "OK", UNCHANGED_MESSAGE, "a1"),
+        logs.LogLine(3, "=cmd@x.example", "+Bo", "-Ray", "update", "OK", "@sum(A1)", ""),
+        logs.LogLine(4, "cy@x.example", "Cy", "Ng", "error", "ERROR", "Cy Ng: said twice", ""),
+        logs.LogLine(5, "dee@x.example", "", "", "unchanged", "OK", "", ""),
+    ]
+    out = io.BytesIO()
+    logs.write_log(out, written)
+
+    read = logs.read_log(out.getvalue())
+
+    assert read[:2] == written[:2]
+    assert (read[2].message, read[3]) == ("said twice", written[3])
+    again = io.BytesIO()
+    logs.write_log(again, read)
+    assert again.getvalue() == out.getvalue()
+    assert logs.read_log(b"line,email\r\n2,a@x.example\r\n") == []
 
 
 @pytest.fixture
