@@ -32,7 +32,7 @@ from imports.csvfile import COLUMNS
 from imports.models import UserExport
 from imports.rows import canonical_language
 from imports.services import queue
-from imports.services.mirror import Mirror, ReadUser, mirror_open, user_reader
+from imports.services.mirror import FullReader, mirror_open
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.companies.models import Company
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -196,7 +196,6 @@ def export_stalled(export: UserExport) -> bool:
 
 def _export_file(export: UserExport) -> bytes:
     progress = _Progress(export.pk)
-    mirror = mirror_open(company_id=export.company_id, advance=False)
     with _reading(export.company) as client:
         users: list[dict] = []
         for user in client.list_users():
@@ -204,25 +203,36 @@ def _export_file(export: UserExport) -> bytes:
             progress.record(0, len(users))
         progress.record(0, len(users), force=True)
         if export.complete:
-            read_user = user_reader(client)
-            rows = []
-            for done, user in enumerate(users, start=1):
-                rows.append(user_cells(user, _location(mirror, read_user, user)))
-                progress.record(done, len(users))
-            mirror.flush()
+            locations = _locations(export.company, users, progress)
+            rows = [user_cells(user, locations.get(str(user["id"]))) for user in users]
         else:
             rows = [user_cells(user) for user in users]
     progress.record(len(users), len(users), force=True)
     return _users_file(rows, export.delimiter)
 
 
-def _location(mirror: Mirror, read_user: ReadUser, user: Mapping[str, Any]) -> dict | None:
-    """The user's location: from the mirror while SmartRecruiters shows no change, else read."""
-    seen = mirror.seen(user)
-    if seen.location_known:
-        return dict(seen.location) if seen.location else None
-    entity = mirror.read_full(read_user, str(user["id"]))
-    return entity.get("location") if entity is not None else None
+def _locations(company: Company, users: list[dict], progress: _Progress) -> dict[str, Any]:
+    """Every user's location by id: from the mirror while SmartRecruiters shows no change to the
+    user, else read in full (several at once) and kept in the mirror."""
+    mirror = mirror_open(company_id=company.pk, advance=False)
+    locations: dict[str, Any] = {}
+    unknown: list[str] = []
+    for user in users:
+        seen = mirror.seen(user)
+        if seen.location_known:
+            locations[str(user["id"])] = seen.location
+        else:
+            unknown.append(str(user["id"]))
+    done = len(users) - len(unknown)
+    with FullReader(company) as reader:
+        for user_id, entity in reader.read(unknown):
+            if entity is not None:
+                mirror.full(entity)
+                locations[user_id] = entity.get("location")
+            done += 1
+            progress.record(done, len(users))
+    mirror.flush()
+    return locations
 
 
 class _Progress:

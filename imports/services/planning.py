@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -20,9 +21,9 @@ from django.utils import timezone
 from imports.csvfile import CsvFileError, CsvOptions, read_csv
 from imports.models import ImportRow, ImportRun
 from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_rows
-from imports.rows import RowChecker, check_records
+from imports.rows import RejectedRow, RowChecker, UserRow, check_records
 from imports.services.intake import forget_file, open_file
-from imports.services.mirror import Mirror, mirror_open, user_reader
+from imports.services.mirror import FullReader, Mirror, mirror_open, user_reader
 from imports.services.progress import run_dispatch, run_finish
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -30,6 +31,7 @@ from user2smart.smartrecruiters.client import SmartRecruitersClient
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+PREFETCH_ROWS = 200
 DIRECTORY_RETRIES = 5
 
 
@@ -60,6 +62,30 @@ def read_directory(client: SmartRecruitersClient, mirror: Mirror) -> Directory:
     )
 
 
+def _locations_first(
+    rows: Iterable[UserRow | RejectedRow], directory: Directory, mirror: Mirror, reader: FullReader
+) -> Iterator[UserRow | RejectedRow]:
+    """The checked rows, unchanged, but before each batch is planned the users whose location
+    it needs and the mirror does not hold are read in full, several at once (the planner would
+    otherwise read them one by one, at one call per round trip)."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, PREFETCH_ROWS)):
+        wanted: dict[str, DirectoryUser] = {}
+        for row in batch:
+            if not isinstance(row, UserRow) or not row.country_code:
+                continue
+            old_key = row.old_email.lower() if row.old_email else None
+            user, _ = directory.lookup(row.email.lower(), old_key)
+            if user is not None and user.location is None:
+                wanted[user.id] = user
+        for user_id, entity in reader.read(wanted):
+            if entity is not None:
+                mirror.full(entity)
+            location = entity.get("location") if entity is not None else None
+            directory.set_location(wanted[user_id], location)
+        yield from batch
+
+
 def run_plan(*, run_id: int) -> None:
     """Plan the run (claimed once: a duplicate task does nothing)."""
     claimed = ImportRun.objects.filter(
@@ -85,9 +111,12 @@ def _plan(run: ImportRun) -> None:
     company = run.company
     mirror = mirror_open(company_id=company.pk, advance=not run.dry_run)
     try:
-        with company_api(
-            company, doing="read the company's users", retries=DIRECTORY_RETRIES
-        ) as client:
+        with (
+            company_api(
+                company, doing="read the company's users", retries=DIRECTORY_RETRIES
+            ) as client,
+            FullReader(company) as reader,
+        ):
             directory = read_directory(client, mirror)
             if mirror.advance:
                 mirror.forget_unlisted()
@@ -113,12 +142,10 @@ def _plan(run: ImportRun) -> None:
                 checker = RowChecker(
                     roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
                 )
-                planned = plan_rows(
-                    check_records(csv_file, checker),
-                    run.mode,
-                    directory,
-                    read_location=read_location,
+                checked = _locations_first(
+                    check_records(csv_file, checker), directory, mirror, reader
                 )
+                planned = plan_rows(checked, run.mode, directory, read_location=read_location)
                 with transaction.atomic():
                     _store_plan(run, planned)
     except CsvFileError as exc:
