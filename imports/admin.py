@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from imports import services
 from imports.models import MirroredUser
 from imports.selectors import person_timeline
 from imports.views.people import TimelineEntry, record_facts, timeline_entry
+from user2smart.companies.models import Company
 
 TIMELINE_LIMIT = 100
 # The change page only shows: every field is read-only.
@@ -51,12 +54,24 @@ class MirroredUserAdmin(admin.ModelAdmin):
     list_filter = ["company"]
     list_select_related = ["company"]
     search_fields = ["email", "first_name", "last_name", "external_data", "user_id"]
-    actions = None
+    actions = ["reread_directory"]
     fields = SHOWN
     readonly_fields = SHOWN
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Read their companies' directories again in full (one call a user)")
+    def reread_directory(self, request: HttpRequest, queryset: QuerySet[MirroredUser]) -> None:
+        companies = Company.objects.filter(pk__in=queryset.values("company_id")).order_by("name")
+        for company in companies:
+            services.mirror_refresh_start(company_id=company.pk)
+        names = ", ".join(company.name for company in companies)
+        self.message_user(
+            request,
+            f"Reading again in full, in the background: {names}. Each person's record is "
+            "updated as it is read.",
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: MirroredUser | None = None) -> bool:
         return False

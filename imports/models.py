@@ -311,7 +311,9 @@ class MirroredUser(models.Model):
         default=False,
         help_text="A write of ours that answers no user (activation, groups) moved updatedOn.",
     )
-    seen_at = models.DateTimeField(help_text="When SmartRecruiters last returned this user.")
+    seen_at = models.DateTimeField(
+        help_text="When this version was taken (each plan checks it is still the current one)."
+    )
 
     class Meta:
         ordering = ["email"]

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('full_updated_on', models.CharField(blank=True, default='', help_text='The updatedOn of the full record held (empty: location not known).', max_length=40)),
                 ('full_read_at', models.DateTimeField(blank=True, null=True)),
                 ('expect_change', models.BooleanField(default=False, help_text='A write of ours that answers no user (activation, groups) moved updatedOn.')),
-                ('seen_at', models.DateTimeField(help_text='When SmartRecruiters last returned this user.')),
+                ('seen_at', models.DateTimeField(help_text='When this version was taken (each plan checks it is still the current one).')),
             ],
             options={
                 'ordering': ['email'],

@@ -22,13 +22,14 @@ from imports.services.control import (
     run_stop,
 )
 from imports.services.intake import run_start
-from imports.services.mirror import mirror_refresh
+from imports.services.mirror import mirror_refresh, mirror_refresh_start
 from imports.services.planning import run_apply, run_plan
 from imports.services.progress import rows_dispatch_due, run_dispatch, run_finish
 from imports.services.sweeping import sweep
 
 __all__ = [
     "mirror_refresh",
+    "mirror_refresh_start",
     "row_apply",
     "rows_dispatch_due",
     "run_apply",

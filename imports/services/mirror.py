@@ -31,8 +31,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from imports.models import MirroredUser
+from imports.services import queue
 from user2smart.companies.connection import client_for, company_api
 from user2smart.companies.models import Company
 from user2smart.dbclock import db_now
@@ -272,6 +274,11 @@ def mirror_mark_stale(*, company_id: int, user_id: str) -> None:
 def mirror_forget(*, company_id: int) -> int:
     """Distrust every full record of the company: the next plan or export reads them again."""
     return MirroredUser.objects.filter(company_id=company_id).update(full_updated_on="")
+
+
+def mirror_refresh_start(*, company_id: int) -> None:
+    """Have a worker re-read the company's directory in full (`mirror_refresh`), after commit."""
+    transaction.on_commit(lambda: queue.directory_refresh_send(company_id))
 
 
 def mirror_refresh(*, company: Company, progress: Callable[[int, int], None] | None = None) -> int:

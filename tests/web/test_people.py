@@ -233,7 +233,7 @@ def test_the_person_page_shows_the_record_as_smartrecruiters_returned_it(browser
         ("Location", "not read yet"),
         ("SmartRecruiters id", ZOE_ID),
     ]
-    assert "Seen on 30 Nov 2026, 02:15" in content
+    assert "This version taken from SmartRecruiters on 30 Nov 2026, 02:15" in content
     assert "full record not read yet" in content
     assert "<td>Paris office (g-paris), g-sales</td>" in content
 

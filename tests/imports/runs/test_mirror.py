@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from imports import exporting, services
 from imports.models import ImportRun, MirroredUser, UserExport
@@ -236,3 +238,25 @@ def test_the_mirror_holds_no_file_data_and_no_other_company(
 )
 def test_one_version_of_a_user_has_one_stamp_however_it_is_written(written, expected):
     assert stamp({"updatedOn": written}) == expected
+
+
+def test_an_operator_has_a_company_read_again_in_full_from_the_admin(
+    located, emulator, celery_worker, admin_client
+):
+    preview(located, rows_in_paris(10))
+    size = len(emulator.users())
+    person = MirroredUser.objects.get(company=located, email=f"user00003@{DOMAIN}")
+    emulator.clear_stats()
+
+    answer = admin_client.post(
+        reverse("admin:imports_mirroreduser_changelist"),
+        {"action": "reread_directory", "_selected_action": [person.pk]},
+        follow=True,
+    )
+
+    assert "Reading again in full, in the background: Acme Demo" in answer.content.decode()
+    deadline = time.monotonic() + 60
+    while MirroredUser.objects.filter(company=located, full_read_at__isnull=True).exists():
+        assert time.monotonic() < deadline, celery_worker.output()
+        time.sleep(0.2)
+    assert calls(emulator)[READ_ONE] == size
