@@ -7,8 +7,9 @@ The modules depend on each other one way (no import inside a function):
                                         plan every row, start the run
     applying -> control -> progress -> rowstate, queue
     applying -> mirror                  one row's steps; stop/cancel/retry; window and finish
-    mirror                              the company's directory as SmartRecruiters returned it
+    mirror -> queue                     the company's directory as SmartRecruiters returned it
     sweeping -> progress, rowstate      the safety net
+    retention -> control                fold ended runs' unchanged rows; delete old runs
 
 `queue` is the only module that sends import tasks; `rowstate` holds the hot-path SQL.
 """
