@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from imports import services
 from imports.forms import ImportForm, file_size_words
 from imports.logs import LogLine
-from imports.models import ImportRow, ImportRun
+from imports.models import ImportRow, ImportRun, line_order
 from imports.selectors import is_folded_line, run_log_lines
 from imports.views.downloads import csv_download
 from imports.views.present import (
@@ -224,7 +224,7 @@ def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
         show = "all"
     lines = run_log_lines(run) if show in LOG_ROW_FILTERS else None
     if lines is None:
-        rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by("line").defer("payload")
+        rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by(*line_order()).defer("payload")
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         views = [row_view(row) for row in page]
     else:
