@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from imports.models import MirroredUser
 from imports.services import queue
@@ -216,7 +216,9 @@ class Mirror:
             location,
             stamp(record),
         )
-        if len(self._dirty) >= FLUSH_EVERY:
+        if len(self._dirty) >= FLUSH_EVERY and not connection.in_atomic_block:
+            # Inside a transaction (a plan storing its rows) the copies wait for `flush` after
+            # it: a row worker writing a copy of ours must never wait for a plan to commit.
             self.flush()
 
 

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from imports import exporting, services
 from imports.models import ImportRun, MirroredUser, UserExport
-from imports.services.mirror import mirror_refresh, stamp
+from imports.services.mirror import FLUSH_EVERY, mirror_open, mirror_refresh, stamp
 from tests.fixtures.companies import connect_acme
 from tests.fixtures.emulator import ACME_API_KEY_LABEL, acme_company, default_state, make_users
 from tests.imports.runs.conftest import import_json, write_file
@@ -260,3 +261,20 @@ def test_an_operator_has_a_company_read_again_in_full_from_the_admin(
         assert time.monotonic() < deadline, celery_worker.output()
         time.sleep(0.2)
     assert calls(emulator)[READ_ONE] == size
+
+
+def test_copies_read_while_a_plan_stores_its_rows_wait_for_its_commit(located):
+    """A plan stores its rows in one transaction; copies flushed inside it would hold locks
+    that a row worker writing the same user's copy would wait on until the plan commits."""
+    mirror = mirror_open(company_id=located.pk, advance=False)
+    entities = [
+        {"id": f"u{i:04d}", "email": f"u{i}@x.example", "updatedOn": "2026-01-01T00:00:00.000Z"}
+        for i in range(FLUSH_EVERY + 100)
+    ]
+    with transaction.atomic():
+        for entity in entities:
+            mirror.full(entity)
+        assert not MirroredUser.objects.filter(company=located).exists()
+    mirror.flush()
+
+    assert MirroredUser.objects.filter(company=located).count() == len(entities)
