@@ -47,6 +47,7 @@ class ScheduleForm(forms.ModelForm):
             "run_as_email",
             "notify_emails",
             "mode",
+            "missing",
             "header",
             "delimiter",
             "quotechar",
