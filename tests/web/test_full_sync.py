@@ -291,6 +291,9 @@ def test_a_truncated_file_holds_its_deactivations_until_allowed_on_the_page(
     assert "Deactivations held" not in page
     assert 'aria-label="V: no errors"' in page
     assert missing.count("Deactivated: not in the file.") == 50
+    # The whole file's page (read from the run's log) lists each of them, not one 45 times.
+    assert page.count("Deactivated: not in the file.") == 45
+    assert all(f"user{i:05d}@{DOMAIN}" in page for i in range(5, 50))
     assert "Page 1 of 2" in missing
 
 
