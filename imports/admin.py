@@ -61,7 +61,14 @@ class MirroredUserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Read their companies' directories again in full (one call a user)")
+    def has_reread_permission(self, request: HttpRequest) -> bool:
+        """Hours of calls at a company's rate limit: superusers only."""
+        return bool(request.user.is_superuser)
+
+    @admin.action(
+        description="Read their companies' directories again in full (one call a user)",
+        permissions=["reread"],
+    )
     def reread_directory(self, request: HttpRequest, queryset: QuerySet[MirroredUser]) -> None:
         companies = Company.objects.filter(pk__in=queryset.values("company_id")).order_by("name")
         for company in companies:

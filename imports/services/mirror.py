@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,18 +49,20 @@ READ_RETRIES = 5
 # Full reads in flight at once for one plan, export or re-read (at most the company's
 # concurrency): enough to keep 10 requests/s busy at SmartRecruiters' usual latency.
 READ_WORKERS = 4
-_FIELDS = (
+# What a reader (a plan, an export, a re-read) writes: the copy. The "changed outside"
+# baseline (`updated_on`, `expect_change`) is only set when a copy is first made, by our own
+# writes, and by a run once its plan is stored (`Mirror.settle`).
+_COPY_FIELDS = (
     "email",
     "first_name",
     "last_name",
     "external_data",
     "record",
-    "updated_on",
     "full_updated_on",
     "full_read_at",
-    "expect_change",
     "seen_at",
 )
+_ALL_FIELDS = (*_COPY_FIELDS, "updated_on", "expect_change")
 
 ReadUser = Callable[[str], Mapping[str, Any] | None]
 
@@ -105,21 +108,20 @@ class Mirror:
             "full_updated_on",
             "full_read_at",
             "expect_change",
-            "record",
+            "record__location",  # not the whole record: a plan needs only these
+            "record__updatedOn",
         )
-        for pk, user_id, updated_on, full_on, read_at, expect, record in rows.iterator(2000):
-            self.copies[user_id] = _Copy(
-                pk,
-                updated_on,
-                full_on,
-                read_at,
-                expect,
-                record.get("location"),
-                stamp(record),
+        for pk, user_id, updated_on, full_on, read_at, expect, location, on in rows.iterator(2000):
+            copy = _Copy(
+                pk, updated_on, full_on, read_at, expect, location, stamp({"updatedOn": on})
             )
+            self.copies[user_id] = copy
         self.listed: set[str] = set()
         self.reads = 0
         self._dirty: dict[str, MirroredUser] = {}
+        # A run's baseline moves, applied once its plan is stored: user id -> (the baseline and
+        # expect_change loaded, the updatedOn the list shows now).
+        self._moves: dict[str, tuple[str, bool, str]] = {}
 
     # The list ---------------------------------------------------------------------------------
 
@@ -130,19 +132,21 @@ class Mirror:
         self.listed.add(user_id)
         copy = self.copies.get(user_id)
         if copy is None:
-            self._keep(item, updated_on=now_on, location=None, full_on="", read_at=None)
+            self._keep(item, location=None, full_on="", read_at=None)
             return Seen(False, None, False)
         moved = bool(now_on) and copy.updated_on != now_on
         changed_outside = moved and bool(copy.updated_on) and not copy.expect_change
-        if copy.record_updated_on != now_on or (moved and self.advance):
+        if copy.record_updated_on != now_on:
             self._keep(
                 item,
-                updated_on=now_on if self.advance or not copy.updated_on else copy.updated_on,
                 location=copy.location,
                 full_on=copy.full_updated_on,
                 read_at=copy.full_read_at,
-                expect_change=copy.expect_change and not self.advance,
             )
+        if self.advance and now_on and (moved or copy.expect_change):
+            # A move seen, or a write of ours that moved nothing (it failed): the next plan
+            # compares with what this one saw.
+            self._moves[user_id] = (copy.updated_on, copy.expect_change, now_on)
         trusted = (
             bool(now_on)
             and copy.full_updated_on == now_on
@@ -154,18 +158,7 @@ class Mirror:
     def full(self, entity: Mapping[str, Any]) -> None:
         """A user's full record, just read (`GET /users/{id}`)."""
         self.reads += 1
-        user_id = str(entity["id"])
-        now_on = stamp(entity)
-        copy = self.copies.get(user_id)
-        keep_baseline = copy is not None and copy.updated_on and not self.advance
-        self._keep(
-            entity,
-            updated_on=copy.updated_on if copy is not None and keep_baseline else now_on,
-            location=entity.get("location"),
-            full_on=now_on,
-            read_at=self.now,
-            expect_change=bool(copy and copy.expect_change and keep_baseline),
-        )
+        self._keep(entity, location=entity.get("location"), full_on=stamp(entity), read_at=self.now)
 
     def read_full(self, read_user: ReadUser, user_id: str) -> Mapping[str, Any] | None:
         """Read a user in full through `read_user` (None: gone since the list) and keep it."""
@@ -175,10 +168,24 @@ class Mirror:
         return entity
 
     def flush(self) -> None:
-        """Write the copies that changed (in batches); a run also forgets users no longer
-        listed, once the whole list was read."""
-        _upsert(self._dirty.values())
+        """Write the copies read (in batches). A new copy gets its baseline; an existing one
+        keeps its own, whatever a write of ours set meanwhile."""
+        _upsert(self._dirty.values(), fields=_COPY_FIELDS)
         self._dirty.clear()
+
+    def settle(self) -> None:
+        """After a run's plan is stored: move the baseline of the users whose `updatedOn`
+        moved (compare-and-set: a write of ours since the load wins), and forget the users the
+        complete list no longer has. A plan that failed settles nothing."""
+        for user_id, (loaded, expected, now_on) in self._moves.items():
+            MirroredUser.objects.filter(
+                company_id=self.company_id,
+                user_id=user_id,
+                updated_on=loaded,
+                expect_change=expected,
+            ).update(updated_on=now_on, expect_change=False)
+        self._moves.clear()
+        self.forget_unlisted()
 
     def forget_unlisted(self) -> int:
         """Forget the users the (complete) list no longer has. How many."""
@@ -188,31 +195,25 @@ class Mirror:
         return len(gone)
 
     def _keep(
-        self,
-        data: Mapping[str, Any],
-        *,
-        updated_on: str,
-        location: Any,
-        full_on: str,
-        read_at: datetime | None,
-        expect_change: bool = False,
+        self, data: Mapping[str, Any], *, location: Any, full_on: str, read_at: datetime | None
     ) -> None:
         record = dict(data)
         if location is not None:
             record["location"] = location
         user = _entry(self.company_id, record, now=self.now)
-        user.updated_on = updated_on
+        old = self.copies.get(user.user_id)
+        # The baseline of a new copy: the version first seen. An existing copy keeps its own.
+        user.updated_on = old.updated_on if old is not None else stamp(record)
+        user.expect_change = old.expect_change if old is not None else False
         user.full_updated_on = full_on
         user.full_read_at = read_at
-        user.expect_change = expect_change
         self._dirty[user.user_id] = user
-        old = self.copies.get(user.user_id)
         self.copies[user.user_id] = _Copy(
             old.pk if old is not None else None,
-            updated_on,
+            user.updated_on,
             full_on,
             read_at,
-            expect_change,
+            user.expect_change,
             location,
             stamp(record),
         )
@@ -253,7 +254,7 @@ def mirror_keep_answer(*, company_id: int, entity: Mapping[str, Any]) -> None:
     user.updated_on = user.full_updated_on = now_on
     user.full_read_at = user.seen_at
     user.expect_change = False
-    _upsert([user])
+    _upsert([user], fields=_ALL_FIELDS)
 
 
 def mirror_keep_created(*, company_id: int, entity: Mapping[str, Any]) -> None:
@@ -263,7 +264,7 @@ def mirror_keep_created(*, company_id: int, entity: Mapping[str, Any]) -> None:
     user.updated_on = stamp(entity)
     user.full_updated_on = ""
     user.expect_change = True
-    _upsert([user])
+    _upsert([user], fields=_ALL_FIELDS)
 
 
 def mirror_mark_stale(*, company_id: int, user_id: str) -> None:
@@ -293,8 +294,8 @@ def mirror_refresh(*, company: Company, progress: Callable[[int, int], None] | N
         company_api(company, doing="read the company's users", retries=READ_RETRIES) as client,
         FullReader(company) as reader,
     ):
+        mirror = Mirror(company.pk, advance=False)  # before the list: nobody created since is lost
         listed = list(client.list_users())
-        mirror = Mirror(company.pk, advance=False)
         for item in listed:
             mirror.seen(item)
         for _user_id, entity in reader.read(str(item["id"]) for item in listed):
@@ -329,10 +330,17 @@ class FullReader:
             client.close()
 
     def read(self, user_ids: Iterable[str]) -> Iterator[tuple[str, Mapping[str, Any] | None]]:
-        """(id, full record or None when gone), in the order asked."""
-        futures = [(user_id, self._pool.submit(self._read, user_id)) for user_id in user_ids]
-        for user_id, future in futures:
-            yield user_id, future.result()
+        """(id, full record or None when gone), in the order asked; a few reads ahead at most,
+        so a whole directory is never held waiting."""
+        ahead: deque[tuple[str, Future[Mapping[str, Any] | None]]] = deque()
+        for user_id in user_ids:
+            ahead.append((user_id, self._pool.submit(self._read, user_id)))
+            if len(ahead) >= self.workers * 4:
+                done_id, future = ahead.popleft()
+                yield done_id, future.result()
+        while ahead:
+            done_id, future = ahead.popleft()
+            yield done_id, future.result()
 
     def _read(self, user_id: str) -> Mapping[str, Any] | None:
         client = getattr(self._local, "client", None)
@@ -371,13 +379,13 @@ def _entry(company_id: int, record: dict[str, Any], *, now: datetime) -> Mirrore
     )
 
 
-def _upsert(users: Iterable[MirroredUser]) -> None:
+def _upsert(users: Iterable[MirroredUser], *, fields: Iterable[str]) -> None:
     batch = list(users)
     if batch:
         MirroredUser.objects.bulk_create(
             batch,
             update_conflicts=True,
             unique_fields=["company", "user_id"],
-            update_fields=list(_FIELDS),
+            update_fields=list(fields),
             batch_size=FLUSH_EVERY,
         )

@@ -118,8 +118,6 @@ def _plan(run: ImportRun) -> None:
             FullReader(company) as reader,
         ):
             directory = read_directory(client, mirror)
-            if mirror.advance:
-                mirror.forget_unlisted()
             read_user = user_reader(client)
 
             def read_location(user: DirectoryUser) -> Mapping[str, Any] | None:
@@ -157,13 +155,16 @@ def _plan(run: ImportRun) -> None:
                         run.left_alone = dict(absence.left_alone)
                         run.save(update_fields=["left_alone"])
     except CsvFileError as exc:
-        mirror.flush()  # what was read stays true, and saves the next plan those reads
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
         log.warning("run %s: reading the directory failed", run.pk)
-        mirror.flush()
         raise RunStopped(f"{exc.message} Nothing was changed.") from None
-    mirror.flush()
+    finally:
+        # Whatever ended the plan (a bad file, its time limit), what was read stays true and
+        # saves the next plan those reads.
+        mirror.flush()
+    if mirror.advance:
+        mirror.settle()  # the plan is stored: the run's view of the directory is the baseline
     log.info("run %s planned: %s users read in full", run.pk, mirror.reads)
 
 

@@ -12,16 +12,34 @@ import time
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.urls import reverse
 
 from imports import exporting, services
 from imports.models import ImportRun, MirroredUser, UserExport
-from imports.services.mirror import FLUSH_EVERY, mirror_open, mirror_refresh, stamp
+from imports.services import planning
+from imports.services.mirror import (
+    FLUSH_EVERY,
+    mirror_keep_answer,
+    mirror_mark_stale,
+    mirror_open,
+    mirror_refresh,
+    stamp,
+)
 from tests.fixtures.companies import connect_acme
-from tests.fixtures.emulator import ACME_API_KEY_LABEL, acme_company, default_state, make_users
+from tests.fixtures.emulator import (
+    ACME_API_KEY_LABEL,
+    ACME_ID,
+    GLOBEX_API_KEY,
+    GLOBEX_ID,
+    acme_company,
+    default_state,
+    make_users,
+)
 from tests.imports.runs.conftest import import_json, write_file
 from tests.imports.runs.files import DOMAIN, csv_bytes, person
+from user2smart.companies.services import company_save
 
 pytestmark = pytest.mark.integration
 
@@ -220,10 +238,17 @@ def test_the_mirror_holds_no_file_data_and_no_other_company(
     )
     assert code == 0, (document, celery_worker.output())
 
+    globex = company_save(
+        slug="globex", name="Globex", api_url=emulator.url, api_key=GLOBEX_API_KEY
+    ).company
+    preview(globex, [person(0)])  # reads Globex's own directory, with its own credential
+
     stored = list(MirroredUser.objects.filter(company=located).values_list("record", flat=True))
     assert stored
     assert all(secret not in str(record) for record in stored)
-    assert not MirroredUser.objects.exclude(company=located).exists()
+    for company, company_id in ((located, ACME_ID), (globex, GLOBEX_ID)):
+        ids = set(MirroredUser.objects.filter(company=company).values_list("user_id", flat=True))
+        assert ids == {user["id"] for user in emulator.users(company_id)}
 
 
 @pytest.mark.parametrize(
@@ -278,3 +303,113 @@ def test_copies_read_while_a_plan_stores_its_rows_wait_for_its_commit(located):
     mirror.flush()
 
     assert MirroredUser.objects.filter(company=located).count() == len(entities)
+
+
+# Readers and writers at once: the "changed outside" baseline --------------------------------
+
+U0, U1 = "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"
+
+
+def answer(on: str, city: str = "Paris") -> dict:
+    return {
+        "id": "x1",
+        "email": "x@ex.example",
+        "updatedOn": on,
+        "location": {"countryCode": "FR", "city": city},
+    }
+
+
+def listed(on: str) -> dict:
+    return {"id": "x1", "email": "x@ex.example", "updatedOn": on}
+
+
+def test_an_export_during_a_run_does_not_undo_the_baseline_of_our_patch(located):
+    mirror_keep_answer(company_id=located.pk, entity=answer(U0))
+    export = mirror_open(company_id=located.pk, advance=False)  # opened before the PATCH
+    mirror_keep_answer(company_id=located.pk, entity=answer(U1, "Lyon"))
+    export.seen(listed(U1))
+    export.flush()
+
+    nightly = mirror_open(company_id=located.pk, advance=True)
+    assert not nightly.seen(listed(U1)).changed_outside
+
+
+def test_an_export_during_a_run_does_not_undo_the_mark_of_our_activation(located):
+    mirror_keep_answer(company_id=located.pk, entity=answer(U0))
+    export = mirror_open(company_id=located.pk, advance=False)
+    mirror_mark_stale(company_id=located.pk, user_id="x1")  # before activating
+    export.seen(listed(U1))  # the activation moved updatedOn
+    export.flush()
+
+    nightly = mirror_open(company_id=located.pk, advance=True)
+    assert not nightly.seen(listed(U1)).changed_outside
+
+
+def test_a_write_of_ours_that_moved_nothing_does_not_hide_the_next_manual_edit(located):
+    mirror_keep_answer(company_id=located.pk, entity=answer(U0))
+    mirror_mark_stale(company_id=located.pk, user_id="x1")  # the activation then failed
+    first = mirror_open(company_id=located.pk, advance=True)
+    first.seen(listed(U0))
+    first.flush()
+    first.settle()
+
+    second = mirror_open(company_id=located.pk, advance=True)
+    assert second.seen(listed(U1)).changed_outside
+
+
+def test_a_real_run_whose_file_fails_keeps_the_baseline(located, emulator, settings):
+    rows = rows_in_paris(300)
+    preview(located, rows)
+    edited = emulator.user(f"user00007@{DOMAIN}")
+    emulator.call(
+        "PATCH",
+        f"/users/{edited['id']}",
+        json=[{"op": "replace", "path": "/lastName", "value": "Edited by hand"}],
+        headers={"Content-Type": "application/json-patch+json"},
+    ).raise_for_status()
+    settings.IMPORT_MAX_ROWS = 100  # the nightly file is refused
+    run = services.run_start(
+        company=located,
+        file=io.BytesIO(csv_bytes(rows)),
+        file_name="people.csv",
+        mode="update",
+        source=ImportRun.Source.COMMAND,
+        enqueue=False,
+    )
+    services.run_plan(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    settings.IMPORT_MAX_ROWS = 100_000
+
+    again = preview(located, rows)
+
+    assert CHANGED_OUTSIDE_WORDS in again.rows.get(email=f"user00007@{DOMAIN}").message
+
+
+def test_a_plan_stopped_by_its_time_limit_keeps_what_it_read(located, monkeypatch):
+    store = planning._store_plan
+
+    def stopped(run, planned):
+        def rows():
+            for number, row in enumerate(planned):
+                if number == 1500:
+                    raise SoftTimeLimitExceeded()
+                yield row
+
+        store(run, rows())
+
+    monkeypatch.setattr(planning, "_store_plan", stopped)
+    run = services.run_start(
+        company=located,
+        file=io.BytesIO(csv_bytes(rows_in_paris(2000))),
+        file_name="people.csv",
+        mode="update",
+        source=ImportRun.Source.COMMAND,
+        dry_run=True,
+        enqueue=False,
+    )
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.run_plan(run_id=run.pk)
+
+    kept = MirroredUser.objects.filter(company=located, full_read_at__isnull=False).count()
+    assert kept >= 1500
