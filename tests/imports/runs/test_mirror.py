@@ -389,14 +389,14 @@ def test_a_real_run_whose_file_fails_keeps_the_baseline(located, emulator, setti
 def test_a_plan_stopped_by_its_time_limit_keeps_what_it_read(located, monkeypatch):
     store = planning._store_plan
 
-    def stopped(run, planned):
+    def stopped(run, planned, **options):
         def rows():
             for number, row in enumerate(planned):
                 if number == 1500:
                     raise SoftTimeLimitExceeded()
                 yield row
 
-        store(run, rows())
+        store(run, rows(), **options)
 
     monkeypatch.setattr(planning, "_store_plan", stopped)
     run = services.run_start(
