@@ -6,14 +6,14 @@ from django import forms
 from django.conf import settings
 
 from imports.csvfile import CsvFileError
-from imports.models import Mode
+from imports.models import Missing, Mode
 from imports.options import (
     DELIMITER_CHOICES,
     ENCODING_CHOICES,
     HEADER_CHOICES,
     QUOTECHAR_CHOICES,
 )
-from imports.services.intake import clean_options
+from imports.services.intake import CREATE_CANNOT_DEACTIVATE, clean_options
 
 EXPORT_DELIMITER_CHOICES = DELIMITER_CHOICES[1:]
 OPTIONS = ("header", "delimiter", "quotechar", "encoding")
@@ -41,6 +41,15 @@ class ImportForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Create: only new users. Update: only existing users. Create or update: both.",
     )
+    missing = forms.ChoiceField(
+        label="People missing from the file",
+        choices=Missing.choices,
+        initial=Missing.KEEP,
+        required=False,  # not given: keep them
+        widget=forms.RadioSelect,
+        help_text="Deactivate them when the file lists everyone who works at the company today: "
+        "active users not in it are deactivated (administrators and protected addresses never).",
+    )
     header = forms.ChoiceField(label="Header line", choices=HEADER_CHOICES, initial="auto")
     delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, initial="auto")
     quotechar = forms.ChoiceField(
@@ -65,8 +74,13 @@ class ImportForm(forms.Form):
             }
         )
 
+    def clean_missing(self) -> str:
+        return self.cleaned_data.get("missing") or Missing.KEEP
+
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("missing") == Missing.DEACTIVATE and cleaned.get("mode") == Mode.CREATE:
+            self.add_error("missing", CREATE_CANNOT_DEACTIVATE)
         try:
             cleaned["options"] = clean_options({name: cleaned.get(name) for name in OPTIONS})
         except (CsvFileError, ValueError) as exc:

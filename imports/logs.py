@@ -36,7 +36,7 @@ _PASSWORD = COLUMNS.index("password")
 class LogLine(NamedTuple):
     """One line of a run's log; ``result`` is ``OK`` or ``ERROR``."""
 
-    line: int
+    line: int | None  # None: a person missing from the file
     email: str
     first_name: str
     last_name: str
@@ -97,7 +97,7 @@ def read_log(data: bytes) -> list[LogLine]:
         return []
     lines: list[LogLine] = []
     for record in records:
-        if len(record) != len(LOG_COLUMNS) or not record[0].isdigit():
+        if len(record) != len(LOG_COLUMNS) or not (record[0].isdigit() or record[0] == ""):
             return []
         if any(cell[:1] == "'" for cell in record):
             record = [_restored(cell) for cell in record]
@@ -105,8 +105,14 @@ def read_log(data: bytes) -> list[LogLine]:
         name = f"{first} {last}".strip()
         if name and message.startswith(name) and message[len(name) : len(name) + 2] == ": ":
             message = message[len(name) + 2 :]
-        lines.append(LogLine(int(number), email, first, last, action, result, message, sr_id))
+        line = int(number) if number else None
+        lines.append(LogLine(line, email, first, last, action, result, message, sr_id))
     return lines
+
+
+def line_key(entry: LogLine) -> tuple[bool, int]:
+    """Sort key: file order, the people missing from the file (no line) last."""
+    return (entry.line is None, entry.line or 0)
 
 
 def _restored(cell: str) -> str:

@@ -34,6 +34,8 @@ _STATUS = {
 
 
 def done_message(planned: PlannedRow) -> str:
+    if planned.action is Action.DEACTIVATE:
+        return "Deactivated: not in the file."
     words: list[str] = []
     for step in planned.steps:
         if step.kind is StepKind.PATCH:

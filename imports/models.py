@@ -16,6 +16,13 @@ class Mode(models.TextChoices):
     UPSERT = "upsert", "Create or update"
 
 
+class Missing(models.TextChoices):
+    """What a run does with the company's active users who have no row in its file."""
+
+    KEEP = "keep", "Keep them"
+    DEACTIVATE = "deactivate", "Deactivate them"
+
+
 class ImportRun(models.Model):
     class Source(models.TextChoices):
         UPLOAD = "upload", "Upload"
@@ -41,6 +48,15 @@ class ImportRun(models.Model):
     run_as_email = models.EmailField(blank=True, default="")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
     dry_run = models.BooleanField(default=False, help_text="Preview: plan only, change nothing.")
+    missing = models.CharField(
+        "people missing from the file", max_length=10, choices=Missing.choices, default=Missing.KEEP
+    )
+    deactivation_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most deactivations by absence this run may apply: asked for the run, or "
+        "the company's limit when it was planned.",
+    )
 
     # What was asked (auto or a value) and what was found in the file.
     options = models.JSONField(default=dict, blank=True)
@@ -65,6 +81,15 @@ class ImportRun(models.Model):
     count_update = models.PositiveIntegerField(default=0)
     count_unchanged = models.PositiveIntegerField(default=0)
     count_error = models.PositiveIntegerField(default=0)
+    count_deactivate = models.PositiveIntegerField(
+        default=0, help_text="People missing from the file, planned to be deactivated."
+    )
+    held = models.PositiveIntegerField(
+        default=0, help_text="Deactivations by absence held back: more than the limit."
+    )
+    left_alone = models.JSONField(
+        default=dict, blank=True, help_text="People missing from the file kept, by reason."
+    )
     rows_done = models.PositiveIntegerField(default=0, help_text="Rows in a final state.")
     rows_failed = models.PositiveIntegerField(default=0, help_text="Rows that ended in error.")
     rows_skipped = models.PositiveIntegerField(default=0)
@@ -105,7 +130,7 @@ class ImportRun(models.Model):
         """V when no row (and not the file) has an error, X otherwise; empty while open."""
         if self.is_open or self.status == self.Status.DISCARDED:
             return ""
-        if self.error or self.count_error or self.rows_failed or self.rows_skipped:
+        if self.error or self.count_error or self.rows_failed or self.rows_skipped or self.held:
             return "X"
         return "V"
 
@@ -128,12 +153,18 @@ class ImportFileChunk(models.Model):
         return f"piece {self.seq} of run {self.run_id}"
 
 
+def line_order() -> tuple[models.OrderBy, str]:
+    """Rows in file order; the people missing from the file (no line) after them, as planned."""
+    return models.F("line").asc(nulls_last=True), "pk"
+
+
 class ImportRow(models.Model):
     class Action(models.TextChoices):
         CREATE = "create", "Create"
         UPDATE = "update", "Update"
         UNCHANGED = "unchanged", "Unchanged"
         ERROR = "error", "Error"
+        DEACTIVATE = "deactivate", "Deactivate (not in the file)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -142,11 +173,14 @@ class ImportRow(models.Model):
         DONE = "done", "Done"
         ERROR = "error", "Error"
         SKIPPED = "skipped", "Skipped"
+        HELD = "held", "Held"
 
-    FINAL_STATUSES = (Status.DONE, Status.ERROR, Status.SKIPPED)
+    FINAL_STATUSES = (Status.DONE, Status.ERROR, Status.SKIPPED, Status.HELD)
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="rows")
-    line = models.PositiveIntegerField()
+    line = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty for a person missing from the file."
+    )
     email = models.CharField(max_length=320, blank=True, default="")
     first_name = models.CharField(max_length=300, blank=True, default="")
     last_name = models.CharField(max_length=300, blank=True, default="")
@@ -194,7 +228,7 @@ class ImportRow(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["line"]
+        ordering = [models.F("line").asc(nulls_last=True), "pk"]
         indexes = [
             models.Index(fields=["run", "status", "line"], name="row_run_status"),
             models.Index(fields=["run", "action", "line"], name="row_run_action"),
@@ -220,7 +254,7 @@ class ImportRow(models.Model):
     def result(self) -> str:
         if self.status == self.Status.DONE:
             return "OK"
-        if self.status in (self.Status.ERROR, self.Status.SKIPPED):
+        if self.status in (self.Status.ERROR, self.Status.SKIPPED, self.Status.HELD):
             return "ERROR"
         return ""
 

@@ -16,7 +16,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Lower
 
 from imports import logs
-from imports.models import ImportRow, ImportRun, MirroredUser
+from imports.models import ImportRow, ImportRun, MirroredUser, Missing, line_order
 from user2smart.companies.models import Company
 
 # The rows a run keeps only in its log once it has ended.
@@ -62,8 +62,14 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
             "update": run.count_update,
             "unchanged": run.count_unchanged,
             "error": run.count_error,
+            "deactivate": run.count_deactivate,
         },
+        "missing": run.missing,
+        "held": run.held,
     }
+    if run.missing == Missing.DEACTIVATE:
+        document["leftAlone"] = run.left_alone
+        document["deactivationLimit"] = run.deactivation_limit
     if run.error:
         document["error"] = run.error
     if with_rows:
@@ -75,14 +81,16 @@ def run_row_documents(run: ImportRun) -> Iterator[dict[str, Any]]:
     """One document per line of the file, in line order, folded rows included."""
     lines = run_log_lines(run)
     if lines is None:
-        yield from (row_document(row) for row in run.rows.order_by("line").iterator())
+        yield from (row_document(row) for row in run.rows.order_by(*line_order()).iterator())
         return
     kept = (
         row_document(row)
-        for row in run.rows.exclude(FOLDED_ROWS).order_by("line").defer("payload").iterator()
+        for row in run.rows.exclude(FOLDED_ROWS).order_by(*line_order()).defer("payload").iterator()
     )
     folded = (line_document(line) for line in lines if is_folded_line(line))
-    yield from heapq.merge(kept, folded, key=lambda document: document["line"])
+    yield from heapq.merge(
+        kept, folded, key=lambda document: (document["line"] is None, document["line"] or 0)
+    )
 
 
 def row_document(row: ImportRow) -> dict[str, Any]:

@@ -19,6 +19,11 @@ urlpatterns = [
     path("imports/<int:run_id>/discard/", runs.run_discard, name="discard"),
     path("imports/<int:run_id>/cancel/", runs.run_cancel, name="cancel"),
     path("imports/<int:run_id>/retry/", runs.run_retry, name="retry"),
+    path(
+        "imports/<int:run_id>/allow-deactivations/",
+        runs.run_allow_deactivations,
+        name="allow_deactivations",
+    ),
     path("imports/<int:run_id>/log.csv", runs.run_log, name="log"),
     path("imports/<int:run_id>/failed-rows.csv", runs.run_failed_rows, name="failed_rows"),
     path("export/", exports.export_users, name="export"),

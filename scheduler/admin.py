@@ -44,6 +44,7 @@ class ScheduleAdmin(admin.ModelAdmin):
                 "fields": [
                     "run_as_email",
                     "mode",
+                    "missing",
                     "header",
                     "delimiter",
                     "quotechar",
@@ -266,6 +267,8 @@ def _fire_result(fire: ScheduleFire) -> str:
 def _fire_cells(fire: ScheduleFire) -> str:
     run = fire.run
     notes = [note for note in (fire.reason, fire.finish_error) if note]
+    if run and run.held:
+        notes.append(f"{run.held} deactivations held (not in the file, over the limit)")
     if fire.log_path:
         notes.append(f"log: {fire.log_path}")
     if fire.moved_to:

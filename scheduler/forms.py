@@ -47,6 +47,7 @@ class ScheduleForm(forms.ModelForm):
             "run_as_email",
             "notify_emails",
             "mode",
+            "missing",
             "header",
             "delimiter",
             "quotechar",
@@ -81,6 +82,8 @@ class ScheduleForm(forms.ModelForm):
         self.fields[
             "sftp_private_key"
         ].help_text += " Ed25519, ECDSA or RSA, OpenSSH or PEM format, without a passphrase."
+        # A post without the choice (a page from before it existed) keeps the stored one.
+        self.fields["missing"].required = False
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -17,9 +17,9 @@ from django.utils.timezone import now
 from django_celery_beat.models import PeriodicTask
 
 from imports.csvfile import CsvFileError
-from imports.models import ImportRun, Mode
+from imports.models import ImportRun, Missing, Mode
 from imports.options import DELIMITER_CHOICES, HEADER_CHOICES, QUOTECHAR_CHOICES
-from imports.services.intake import clean_options
+from imports.services.intake import CREATE_CANNOT_DEACTIVATE, clean_options
 from scheduler.cron import CronError, get_zone, parse_cron
 from scheduler.sftp import SftpSettings, SftpSettingsError, load_private_key, parse_host_keys
 from user2smart.companies.encryption import EncryptedTextField
@@ -126,10 +126,20 @@ class Schedule(models.Model):
         blank=True,
         default="",
         validators=[validate_email_list],
-        help_text="Who is emailed when a run fails or has errors (comma or line separated).",
+        help_text="Who is emailed when a run fails, has errors or holds deactivations (comma or "
+        "line separated).",
     )
 
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
+    missing = models.CharField(
+        "people missing from the file",
+        max_length=10,
+        choices=Missing.choices,
+        default=Missing.KEEP,
+        help_text="Deactivate them: every active user with no row in the file is deactivated "
+        "(full sync). Above the company's deactivation limit none is: they are held, and the "
+        "notify addresses are emailed. Not with the Create mode.",
+    )
     header = models.CharField(
         "header present", max_length=5, choices=HEADER_CHOICES, default="auto"
     )
@@ -236,6 +246,8 @@ class Schedule(models.Model):
             ]
         if not (self.sftp_password or self.sftp_private_key):
             errors["sftp_password"] = ["Give the SFTP password or a private key for the login."]
+        if self.missing == Missing.DEACTIVATE and self.mode == Mode.CREATE:
+            errors["missing"] = [CREATE_CANNOT_DEACTIVATE]
         try:
             clean_options(self.csv_options)
         except (CsvFileError, ValueError) as exc:
@@ -316,6 +328,12 @@ class ScheduleFire(models.Model):
     )
     finish_error = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
+    held_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the notify addresses were emailed that the run held its deactivations "
+        "(once per run, even when it is wrapped up again).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

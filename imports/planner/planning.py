@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from imports.csvfile import COLUMNS
+from imports.planner.absence import Absence, absent_rows
 from imports.planner.directory import Directory, DirectoryUser, Location
 from imports.planner.plans import Action, Mode, PlannedRow, Step, StepKind
 from imports.rows import RejectedRow, RowError, UserRow, clean
@@ -43,6 +44,11 @@ class Planner:
         # First line of each address (email or oldEmail, lower-cased) seen in the file. Two rows
         # about one user always share an address: the one the user was found by.
         self._lines_by_email: dict[str, int] = {}
+
+    @property
+    def file_keys(self) -> Collection[str]:
+        """Every address (email or oldEmail, lower-cased) of the rows planned so far."""
+        return self._lines_by_email.keys()
 
     def plan(self, row: UserRow | RejectedRow) -> PlannedRow:
         if isinstance(row, RejectedRow):
@@ -114,12 +120,22 @@ def plan_rows(
     directory: Directory,
     *,
     read_location: ReadLocation | None = None,
+    absence: Absence | None = None,
 ) -> Iterator[PlannedRow]:
     """Plan rows one by one, streamed. ``read_location(user)`` is called (at most once per user)
-    for a row that sets a location when the snapshot does not hold that user's location."""
+    for a row that sets a location when the snapshot does not hold that user's location.
+
+    With ``absence`` (full sync), the active users missing from the file follow the file's
+    rows as ``deactivate`` rows without a line; a file with no valid row deactivates no one.
+    """
     planner = Planner(mode, directory, read_location=read_location)
+    valid = False
     for row in rows:
-        yield planner.plan(row)
+        planned = planner.plan(row)
+        valid = valid or planned.action is not Action.ERROR
+        yield planned
+    if absence is not None and valid:
+        yield from absent_rows(directory, planner.file_keys, absence)
 
 
 # Creating --------------------------------------------------------------------------------------

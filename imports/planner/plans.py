@@ -23,6 +23,7 @@ class Action(StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     ERROR = "error"
+    DEACTIVATE = "deactivate"  # an active user missing from the file (full sync)
 
 
 class StepKind(StrEnum):
@@ -62,7 +63,7 @@ class PlannedRow:
     failed-rows file; ``to_json`` writes it as a ``{column: value}`` object.
     """
 
-    line: int
+    line: int | None  # None: a user missing from the file
     email: str
     first_name: str
     last_name: str
@@ -133,6 +134,8 @@ _STEP_WORDS = {
 
 
 def _describe(planned: PlannedRow) -> str:
+    if planned.action is Action.DEACTIVATE:
+        return "Not in the file: deactivate."
     if planned.action is Action.UNCHANGED:
         return "Already up to date: nothing to send."
     words: list[str] = []

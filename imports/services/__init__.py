@@ -10,6 +10,7 @@ The modules depend on each other one way (no import inside a function):
     mirror -> queue                     the company's directory as SmartRecruiters returned it
     sweeping -> progress, rowstate      the safety net
     retention -> control                fold ended runs' unchanged rows; delete old runs
+    fullsync -> control, progress       apply the deactivations a run held back
 
 `queue` is the only module that sends import tasks; `rowstate` holds the hot-path SQL.
 """
@@ -22,6 +23,7 @@ from imports.services.control import (
     run_retry_failed,
     run_stop,
 )
+from imports.services.fullsync import run_allow_deactivations
 from imports.services.intake import run_start
 from imports.services.mirror import mirror_refresh, mirror_refresh_start
 from imports.services.planning import run_apply, run_plan
@@ -33,6 +35,7 @@ __all__ = [
     "mirror_refresh_start",
     "row_apply",
     "rows_dispatch_due",
+    "run_allow_deactivations",
     "run_apply",
     "run_cancel",
     "run_discard",

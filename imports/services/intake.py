@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from imports.csvfile import CsvFileError, CsvOptions
-from imports.models import ImportFileChunk, ImportRun, Mode
+from imports.models import ImportFileChunk, ImportRun, Missing, Mode
 from imports.services import queue
 from user2smart.companies.encryption import decrypt_bytes, encrypt_bytes
 from user2smart.companies.models import Company
@@ -43,6 +43,8 @@ def run_start(
     created_by: User | None = None,
     run_as_email: str = "",
     enqueue: bool = True,
+    missing: str = Missing.KEEP,
+    deactivation_limit: int | None = None,
 ) -> ImportRun:
     """Store the file and create its run; planning starts in a worker after commit.
 
@@ -52,6 +54,12 @@ def run_start(
     """
     if mode not in Mode.values:
         raise ValueError(f"Unknown mode {mode!r}")
+    if missing not in Missing.values:
+        raise ValueError(f"Unknown choice for people missing from the file: {missing!r}")
+    if missing == Missing.DEACTIVATE and mode == Mode.CREATE:
+        raise ValueError(CREATE_CANNOT_DEACTIVATE)
+    if deactivation_limit is not None and deactivation_limit < 0:
+        raise ValueError("The number of deactivations allowed cannot be negative.")
     with transaction.atomic():
         run = ImportRun.objects.create(
             company=company,
@@ -60,6 +68,8 @@ def run_start(
             run_as_email=run_as_email,
             mode=mode,
             dry_run=dry_run,
+            missing=missing,
+            deactivation_limit=deactivation_limit,
             options=clean_options(options),
             file_name=file_name[:255],
         )
@@ -75,6 +85,12 @@ def run_start(
         if enqueue and run.status == ImportRun.Status.VALIDATING:
             transaction.on_commit(lambda: queue.run_plan_send(run.pk))
     return run
+
+
+CREATE_CANNOT_DEACTIVATE = (
+    "Deactivating the people missing from the file needs the Update or Create or update mode: "
+    "in Create mode the file lists only new people, so it cannot say who is missing."
+)
 
 
 def _store(run: ImportRun, file: IO[bytes]) -> tuple[int, str]:

@@ -19,8 +19,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions, read_csv
-from imports.models import ImportRow, ImportRun
-from imports.planner import Action, Directory, DirectoryUser, PlannedRow, plan_rows
+from imports.models import ImportRow, ImportRun, Missing
+from imports.planner import Absence, Action, Directory, DirectoryUser, PlannedRow, plan_rows
 from imports.rows import RejectedRow, RowChecker, UserRow, check_records
 from imports.services.intake import forget_file, open_file
 from imports.services.mirror import FullReader, Mirror, mirror_open, user_reader
@@ -143,9 +143,17 @@ def _plan(run: ImportRun) -> None:
                 checked = _locations_first(
                     check_records(csv_file, checker), directory, mirror, reader
                 )
-                planned = plan_rows(checked, run.mode, directory, read_location=read_location)
+                absence = _absence(run, client) if run.missing == Missing.DEACTIVATE else None
+                planned = plan_rows(
+                    checked, run.mode, directory, read_location=read_location, absence=absence
+                )
+                if absence is not None:
+                    run.deactivation_limit = _deactivation_limit(run, directory)
                 with transaction.atomic():
-                    _store_plan(run, planned)
+                    _store_plan(run, planned, limit=run.deactivation_limit or 0)
+                    if absence is not None:
+                        run.left_alone = dict(absence.left_alone)
+                        run.save(update_fields=["left_alone"])
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
@@ -160,16 +168,66 @@ def _plan(run: ImportRun) -> None:
     log.info("run %s planned: %s users read in full", run.pk, mirror.reads)
 
 
-def _store_plan(run: ImportRun, planned: Iterator[PlannedRow]) -> None:
+def _absence(run: ImportRun, client: SmartRecruitersClient) -> Absence:
+    """Who this full sync never deactivates for being missing from the file."""
+    company = run.company
+    managed = None
+    if company.missing_managed_only:
+        managed = frozenset(
+            ImportRow.objects.filter(
+                run__company=company,
+                status=ImportRow.Status.DONE,
+                action__in=[ImportRow.Action.CREATE, ImportRow.Action.UPDATE],
+            )
+            .exclude(sr_user_id="")
+            .values_list("sr_user_id", flat=True)
+            .distinct()
+        )
+    return Absence(
+        credential_user_id=str(client.me()["id"]),
+        admins=company.missing_admins,
+        protected=company.protected_email_set,
+        managed=managed,
+    )
+
+
+def _deactivation_limit(run: ImportRun, directory: Directory) -> int:
+    if run.deactivation_limit is not None:
+        return run.deactivation_limit
+    active = sum(1 for user in directory.users.values() if user.active)
+    return run.company.missing_limit(active)
+
+
+def held_message(*, missing: int, limit: int) -> str:
+    people = "1 person is" if missing == 1 else f"{missing} people are"
+    return (
+        f"{people} not in this file; the limit is {limit}. Nothing was deactivated. Check the "
+        "file, then allow these deactivations."
+    )
+
+
+def _store_plan(run: ImportRun, planned: Iterator[PlannedRow], *, limit: int) -> None:
     counts = {action: 0 for action in Action}
     batch: list[ImportRow] = []
+    absent: list[ImportRow] = []
     for row in planned:
         counts[row.action] += 1
+        if row.action is Action.DEACTIVATE:
+            absent.append(_row(run, row))  # the last rows: held or not, once all are known
+            continue
         batch.append(_row(run, row))
         if len(batch) >= BATCH:
             ImportRow.objects.bulk_create(batch)
             batch.clear()
     ImportRow.objects.bulk_create(batch)
+    held = len(absent) if len(absent) > limit else 0
+    if held:
+        message = "Held, not deactivated: " + held_message(missing=held, limit=limit)
+        for kept in absent:
+            kept.status, kept.message = ImportRow.Status.HELD, message
+    ImportRow.objects.bulk_create(absent, batch_size=BATCH)
+    run.held = held
+    run.count_deactivate = counts[Action.DEACTIVATE]
 
     now = timezone.now()
     run.rows_total = sum(counts.values())
@@ -177,7 +235,7 @@ def _store_plan(run: ImportRun, planned: Iterator[PlannedRow]) -> None:
     run.count_update = counts[Action.UPDATE]
     run.count_unchanged = counts[Action.UNCHANGED]
     run.count_error = counts[Action.ERROR]
-    run.rows_done = counts[Action.UNCHANGED] + counts[Action.ERROR]
+    run.rows_done = counts[Action.UNCHANGED] + counts[Action.ERROR] + held
     run.rows_failed = counts[Action.ERROR]
     run.planned_at = now
     if run.dry_run:

@@ -17,7 +17,6 @@ import heapq
 import io
 import json
 import logging
-from operator import attrgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +24,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 from imports import logs
-from imports.models import ImportRow, ImportRun
+from imports.models import ImportRow, ImportRun, line_order
 from imports.planner import PlannedRow
 from imports.selectors import FOLDED_ROWS, is_folded_line, run_log_lines
 from imports.services import queue
@@ -170,17 +169,17 @@ def _log_csv(run: ImportRun) -> bytes:
     if earlier is not None:
         folded = [line for line in earlier if is_folded_line(line)]
         rows = rows.exclude(FOLDED_ROWS)
-    values = rows.order_by("line").values_list(
+    values = rows.order_by(*line_order()).values_list(
         "line", "email", "first_name", "last_name", "action", "status", "message", "sr_user_id"
     )
     table = (_log_line(*row) for row in values.iterator(chunk_size=2000))
     out = io.BytesIO()
-    logs.write_log(out, heapq.merge(table, folded, key=attrgetter("line")))
+    logs.write_log(out, heapq.merge(table, folded, key=logs.line_key))
     return out.getvalue()
 
 
 def _log_line(
-    line: int,
+    line: int | None,
     email: str,
     first: str,
     last: str,
@@ -194,14 +193,15 @@ def _log_line(
 
 
 def _failed_rows_csv(run: ImportRun) -> str:
-    failed = run.rows.filter(status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED]).exclude(
-        payload=""
-    )
+    # A person missing from the file has no input row to fix and upload again.
+    failed = run.rows.filter(
+        status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED], line__isnull=False
+    ).exclude(payload="")
     if not failed.exists():
         return ""
     sources = (
         PlannedRow.from_json(json.loads(payload)).source
-        for payload in failed.order_by("line").values_list("payload", flat=True).iterator()
+        for payload in failed.order_by(*line_order()).values_list("payload", flat=True).iterator()
     )
     out = io.BytesIO()
     columns = run.columns or logs.COLUMNS

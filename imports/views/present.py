@@ -9,7 +9,7 @@ from typing import Any
 
 from imports.csvfile import Dialect
 from imports.logs import LogLine
-from imports.models import ImportRow, ImportRun
+from imports.models import ImportRow, ImportRun, Missing
 
 FIELD_LABELS = {
     "email": "Email",
@@ -28,6 +28,7 @@ ROW_RESULTS = {
     ImportRow.Status.DONE: "OK",
     ImportRow.Status.ERROR: "Error",
     ImportRow.Status.SKIPPED: "Not sent",
+    ImportRow.Status.HELD: "Held",
 }
 # Row filters of the run page: name -> (label, filter of the rows query).
 ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -36,6 +37,8 @@ ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
     "create": ("Create", {"action": ImportRow.Action.CREATE}),
     "update": ("Update", {"action": ImportRow.Action.UPDATE}),
     "unchanged": ("Unchanged", {"action": ImportRow.Action.UNCHANGED}),
+    "deactivate": ("Not in the file", {"action": ImportRow.Action.DEACTIVATE}),
+    "held": ("Held", {"status": ImportRow.Status.HELD}),
 }
 # The filters that may list folded rows, which the run's log holds: name -> the actions shown
 # (None: every action). The other filters never include a folded row.
@@ -65,9 +68,9 @@ class Change:
 
 @dataclass(frozen=True)
 class RowView:
-    """One row of the rows table."""
+    """One row of the rows table; ``line`` is None for a person missing from the file."""
 
-    line: int
+    line: int | None
     email: str
     name: str
     action: str
@@ -116,6 +119,33 @@ def line_view(line: LogLine) -> RowView:
         changes=[],
         errors=[],
     )
+
+
+def row_filters(run: ImportRun) -> list[tuple[str, str]]:
+    """The row filters this run's page offers, (name, label): the full sync's only when the
+    run can have such rows."""
+    hidden: set[str] = set()
+    if run.missing != Missing.DEACTIVATE:
+        hidden.add("deactivate")
+    if not run.held:
+        hidden.add("held")
+    return [(name, label) for name, (label, _) in ROW_FILTERS.items() if name not in hidden]
+
+
+def left_alone_words(left_alone: dict[str, int]) -> str:
+    """`3 people missing from the file were left alone, never deactivated: administrators (2),
+    protected addresses (1).` (empty when nobody was)."""
+    total = sum(left_alone.values())
+    if not total:
+        return ""
+    people = (
+        "1 person missing from the file was"
+        if total == 1
+        else (f"{total} people missing from the file were")
+    )
+    ranked = sorted(left_alone.items(), key=lambda item: (-item[1], item[0]))  # most first
+    reasons = ", ".join(f"{reason} ({count})" for reason, count in ranked if count)
+    return f"{people} left alone, never deactivated: {reasons}."
 
 
 def dialect_words(run: ImportRun) -> str:

@@ -15,8 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from imports import services
 from imports.forms import ImportForm, file_size_words
 from imports.logs import LogLine
-from imports.models import ImportRow, ImportRun
+from imports.models import ImportRow, ImportRun, Missing, line_order
 from imports.selectors import is_folded_line, run_log_lines
+from imports.services.intake import CREATE_CANNOT_DEACTIVATE
+from imports.services.planning import held_message
 from imports.views.downloads import csv_download
 from imports.views.present import (
     LOG_ROW_FILTERS,
@@ -24,13 +26,16 @@ from imports.views.present import (
     Progress,
     RowView,
     dialect_words,
+    left_alone_words,
     line_view,
     progress_of,
+    row_filters,
     row_view,
     started_by,
 )
 from imports.views.scope import owned
 from user2smart.companies.access import company_view
+from user2smart.companies.connection import CompanyApiError
 
 ROWS_PER_PAGE = 50
 RUNS_PER_PAGE = 25
@@ -53,6 +58,7 @@ PROGRESS_FIELDS = (
     "rows_done",
     "count_unchanged",
     "count_error",
+    "held",
     "started_at",
 )
 
@@ -64,21 +70,30 @@ def new_import(request: HttpRequest) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            run = services.run_start(
-                company=request.company,
-                file=upload,
-                file_name=upload.name,
-                mode=form.cleaned_data["mode"],
-                source=ImportRun.Source.UPLOAD,
-                options=form.cleaned_data["options"],
-                dry_run=form.cleaned_data["preview"],
-                created_by=request.user,
-            )
-            return redirect("imports:run", run_id=run.pk)
+            try:
+                run = services.run_start(
+                    company=request.company,
+                    file=upload,
+                    file_name=upload.name,
+                    mode=form.cleaned_data["mode"],
+                    source=ImportRun.Source.UPLOAD,
+                    options=form.cleaned_data["options"],
+                    dry_run=form.cleaned_data["preview"],
+                    created_by=request.user,
+                    missing=form.cleaned_data["missing"],
+                )
+            except ValueError as exc:  # a choice the service refuses: say why, keep the form
+                form.add_error(None, str(exc))
+            else:
+                return redirect("imports:run", run_id=run.pk)
     else:
         form = ImportForm()
-    max_words = file_size_words(settings.IMPORT_MAX_FILE_BYTES)
-    return render(request, "imports/new.html", {"form": form, "max_words": max_words})
+    context = {
+        "form": form,
+        "max_words": file_size_words(settings.IMPORT_MAX_FILE_BYTES),
+        "create_cannot_deactivate": CREATE_CANNOT_DEACTIVATE,
+    }
+    return render(request, "imports/new.html", context)
 
 
 @require_GET
@@ -94,9 +109,14 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "dialect": dialect_words(run),
         "started_by": started_by(run),
         "live": run.status in LIVE,
-        "done_ok": run.rows_done - run.rows_failed - run.rows_skipped,
+        "done_ok": run.rows_done - run.rows_failed - run.rows_skipped - run.held,
         "failed_sending": run.rows_failed - run.count_error,
+        "full_sync": run.missing == Missing.DEACTIVATE,
+        "left_alone": left_alone_words(run.left_alone),
     }
+    if run.held:
+        context["held_message"] = held_message(missing=run.held, limit=run.deactivation_limit or 0)
+        context["can_allow"] = not run.is_open and run.finished_at is not None
     if run.status == ImportRun.Status.RUNNING:
         context["progress"] = _progress(run)
     if run.status in SHOWS_ROWS and run.rows_total:
@@ -178,6 +198,31 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     return redirect("imports:run", run_id=run.pk)
 
 
+@require_POST
+@company_view
+def run_allow_deactivations(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Apply the deactivations the run held back (over its limit), once an admin has checked."""
+    run = owned(request, PAGE_RUNS, run_id)
+    if not run.held:
+        messages.error(request, "This import has no deactivations waiting to be allowed.")
+        return redirect("imports:run", run_id=run.pk)
+    try:
+        sent = services.run_allow_deactivations(run_id=run.pk)
+    except CompanyApiError as exc:
+        messages.error(request, f"Nothing was deactivated. {exc.message}")
+        return redirect("imports:run", run_id=run.pk)
+    if sent:
+        people = "1 deactivation is" if sent == 1 else f"{sent} deactivations are"
+        messages.success(request, f"{people} being sent to SmartRecruiters.")
+    elif ImportRun.objects.filter(pk=run.pk, held__gt=0).exists():
+        messages.error(request, "This import is not ended yet: allow its deactivations when it is.")
+    else:
+        messages.success(
+            request, "The people held were already inactive in SmartRecruiters: nothing to send."
+        )
+    return redirect("imports:run", run_id=run.pk)
+
+
 @require_GET
 @company_view
 def run_log(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -210,7 +255,7 @@ def _progress(run: ImportRun) -> Progress:
     return progress_of(
         rows_done=run.rows_done,
         rows_total=run.rows_total,
-        rows_done_at_start=run.count_unchanged + run.count_error,
+        rows_done_at_start=run.count_unchanged + run.count_error + run.held,
         started_at=run.started_at,
         now=timezone.now(),
     )
@@ -224,7 +269,7 @@ def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
         show = "all"
     lines = run_log_lines(run) if show in LOG_ROW_FILTERS else None
     if lines is None:
-        rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by("line").defer("payload")
+        rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by(*line_order()).defer("payload")
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         views = [row_view(row) for row in page]
     else:
@@ -234,7 +279,7 @@ def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
         views = _line_views(run, page.object_list)
     return {
         "show": show,
-        "filters": [(name, label) for name, (label, _) in ROW_FILTERS.items()],
+        "filters": row_filters(run),
         "rows_page": page,
         "rows": views,
         "from_log": lines is not None and run.rows_folded > 0,
@@ -242,10 +287,25 @@ def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
 
 
 def _line_views(run: ImportRun, lines: list[LogLine]) -> list[RowView]:
-    """Folded rows from their lines of the log; the others from the table (their truth)."""
-    wanted = [line.line for line in lines if not is_folded_line(line)]
-    rows = {row.line: row for row in run.rows.filter(line__in=wanted).defer("payload")}
-    return [row_view(rows[line.line]) if line.line in rows else line_view(line) for line in lines]
+    """Folded rows from their lines of the log; the others from the table (their truth), found
+    by line, or by SmartRecruiters id for the people missing from the file (no line)."""
+    wanted = [line.line for line in lines if line.line is not None and not is_folded_line(line)]
+    absent = [line.smartrecruiters_id for line in lines if line.line is None]
+    found = list(
+        run.rows.filter(Q(line__in=wanted) | Q(line__isnull=True, sr_user_id__in=absent)).defer(
+            "payload"
+        )
+    )
+    by_line = {row.line: row for row in found if row.line is not None}
+    by_id = {row.sr_user_id: row for row in found if row.line is None}
+    views = []
+    for line in lines:
+        if line.line is None:
+            row = by_id.get(line.smartrecruiters_id or "")
+        else:
+            row = by_line.get(line.line)
+        views.append(row_view(row) if row is not None else line_view(line))
+    return views
 
 
 def _can_retry(run: ImportRun) -> bool:

@@ -7,6 +7,10 @@ a transient failure does not write the log twice; a duplicate message finds the 
 already claimed and does nothing. A run that ends again after its wrap-up (an admin retried its
 failed rows) gets a new wrap-up: its new log is written beside the first one (``-2``) and the
 notification goes out again.
+
+A run that held its deactivations (full sync, over its limit) is told once: the wrap-up that
+claims ``held_notified_at`` (a conditional UPDATE, in the transaction that closes the wrap-up)
+sends the held email instead of the X one; a later wrap-up of the same run sends the usual one.
 """
 
 from __future__ import annotations
@@ -86,9 +90,19 @@ def run_wrap_up(*, run_id: int, attempt: int = 0) -> int | None:
     fire.finish_next_at = None
     with transaction.atomic():
         fire.save(update_fields=["finish_error", "finished_at", "finish_next_at", "updated_at"])
-        transaction.on_commit(lambda: notify_run_ended(fire, run))
+        held = bool(run.held) and _held_notice_claimed(fire)
+        transaction.on_commit(lambda: notify_run_ended(fire, run, held=held))
     log.info("Run %s: log %s, moved to %s", run_id, fire.log_path or "-", fire.moved_to or "-")
     return None
+
+
+def _held_notice_claimed(fire: ScheduleFire) -> bool:
+    """Exactly one wrap-up of a run tells that it held its deactivations."""
+    return bool(
+        ScheduleFire.objects.filter(pk=fire.pk, held_notified_at__isnull=True).update(
+            held_notified_at=Now()
+        )
+    )
 
 
 def _ended_again(fire: ScheduleFire) -> bool:

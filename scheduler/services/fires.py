@@ -201,6 +201,7 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
                 file=io.BytesIO(data),
                 file_name=posixpath.basename(schedule.file_path),
                 mode=schedule.mode,
+                missing=schedule.missing,
                 source=ImportRun.Source.SCHEDULE,
                 options=schedule.csv_options,
                 dry_run=False,

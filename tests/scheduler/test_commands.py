@@ -131,7 +131,13 @@ def test_run_schedule_imports_the_file_and_prints_where_the_log_is(
     document = json.loads(out)
     assert code == 0, (document, celery_worker.output())
     assert (document["result"], document["status"]) == ("V", "finished")
-    assert document["counts"] == {"create": 4, "update": 2, "unchanged": 1, "error": 0}
+    assert document["counts"] == {
+        "create": 4,
+        "update": 2,
+        "unchanged": 1,
+        "error": 0,
+        "deactivate": 0,
+    }
     today = datetime.now(UTC).strftime("%Y%m%d")
     assert document["log_file"] == f"{sftp_folder}/logs/users-{today}.csv"
     assert "Nadia" in Path(document["log_file"]).read_text(encoding="utf-8-sig")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,6 +16,13 @@ from user2smart.companies.models import Company, Membership
 from user2smart.companies.services import company_issue_access_key
 
 KEEP_HELP = "Write-only: leave blank to keep the stored value."
+FULL_SYNC_FIELDS = [
+    "missing_limit_count",
+    "missing_limit_percent",
+    "missing_admins",
+    "missing_managed_only",
+    "protected_emails",
+]
 
 
 class CompanyAdminForm(forms.ModelForm):
@@ -52,7 +60,47 @@ class CompanyAdminForm(forms.ModelForm):
             "oauth_client_id",
             "rate_limit_rps",
             "rate_limit_concurrency",
+            *FULL_SYNC_FIELDS,
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A blank limit is the default one.
+        for name in ("missing_limit_count", "missing_limit_percent"):
+            field = self.fields[name]
+            field.required = False
+            default = Company._meta.get_field(name).default
+            field.help_text = f"{field.help_text} Blank: {default}.".lstrip()
+
+    def clean_missing_limit_count(self) -> int:
+        return self._limit_or_default("missing_limit_count")
+
+    def clean_missing_limit_percent(self) -> int:
+        return self._limit_or_default("missing_limit_percent")
+
+    def _limit_or_default(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return Company._meta.get_field(name).default if value is None else value
+
+    def clean_protected_emails(self) -> str:
+        """One email address a line; a line that is not one is named."""
+        kept: list[str] = []
+        problems: list[str] = []
+        for number, line in enumerate(self.cleaned_data["protected_emails"].splitlines(), 1):
+            address = line.strip()
+            if not address:
+                continue
+            try:
+                validate_email(address)
+            except ValidationError:
+                problems.append(f"line {number} ({address}) is not an email address")
+                continue
+            kept.append(address)
+        if problems:
+            raise ValidationError(
+                f"Protected emails: {'; '.join(problems)}. Write one email address a line."
+            )
+        return "\n".join(kept)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -115,6 +163,15 @@ class CompanyAdmin(admin.ModelAdmin):
             },
         ),
         ("Rate limit", {"fields": ["rate_limit_rps", "rate_limit_concurrency"]}),
+        (
+            "Full sync",
+            {
+                "fields": FULL_SYNC_FIELDS,
+                "description": "When an import deactivates the people missing from its file: "
+                "who never is, and how many one import may deactivate before it holds them all "
+                "for a company admin to allow.",
+            },
+        ),
     ]
 
     def get_urls(self) -> list:

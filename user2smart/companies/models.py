@@ -52,6 +52,35 @@ class Company(models.Model):
         help_text="SHA-256 of the access key for 'Sign in with SmartRecruiters'; the key itself "
         "is shown once, when issued.",
     )
+    # Full sync: who may be deactivated for being missing from a file, and how many at once.
+    missing_limit_count = models.PositiveIntegerField(
+        "deactivation limit (people)",
+        default=10,
+        help_text="A run deactivates at most this many people missing from its file (or the "
+        "share below, whichever is larger); above it, it deactivates none and holds them.",
+    )
+    missing_limit_percent = models.PositiveSmallIntegerField(
+        "deactivation limit (% of active users)",
+        default=5,
+        validators=[MaxValueValidator(100)],
+    )
+    missing_admins = models.BooleanField(
+        "deactivate missing administrators",
+        default=False,
+        help_text="Off: users with the ADMINISTRATOR role are never deactivated for being "
+        "missing from a file.",
+    )
+    missing_managed_only = models.BooleanField(
+        "only people User2Smart manages",
+        default=False,
+        help_text="On: only users that User2Smart created or updated before are deactivated "
+        "for being missing (for companies that keep some accounts by hand).",
+    )
+    protected_emails = models.TextField(
+        blank=True,
+        default="",
+        help_text="Never deactivated for being missing from a file: one email address a line.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -77,6 +106,16 @@ class Company(models.Model):
         else:
             secret = f"{self.oauth_client_id}:{self.oauth_client_secret}"
         return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+    @property
+    def protected_email_set(self) -> frozenset[str]:
+        return frozenset(
+            line.strip().lower() for line in self.protected_emails.splitlines() if line.strip()
+        )
+
+    def missing_limit(self, active_users: int) -> int:
+        """The most people one run may deactivate for being missing from its file."""
+        return max(self.missing_limit_count, active_users * self.missing_limit_percent // 100)
 
     def has_access_key(self) -> bool:
         return bool(self.access_key_digest)

@@ -14,9 +14,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.csvfile import CsvFileError
-from imports.models import ImportRun, Mode
+from imports.models import ImportRun, Missing, Mode
 from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.selectors import exit_code, run_document
+from imports.services.intake import CREATE_CANNOT_DEACTIVATE
+from imports.services.planning import held_message
 from user2smart.companies.models import Company
 from user2smart.health import workers_listening
 
@@ -33,6 +35,19 @@ class Command(BaseCommand):
         parser.add_argument("--company", required=True, help="the company's slug")
         parser.add_argument("--mode", choices=Mode.values, default=Mode.UPSERT)
         parser.add_argument("--dry-run", action="store_true", help="plan only, change nothing")
+        parser.add_argument(
+            "--missing",
+            choices=Missing.values,
+            default=Missing.KEEP,
+            help="active users with no row in the file: keep them (default) or deactivate them",
+        )
+        parser.add_argument(
+            "--allow-deactivations",
+            type=int,
+            metavar="N",
+            help="with --missing deactivate: this run may deactivate up to N people (instead of "
+            "the company's limit)",
+        )
         parser.add_argument("--header", choices=["auto", "yes", "no"], default="auto")
         parser.add_argument("--delimiter", choices=list(CLI_DELIMITERS), default="auto")
         parser.add_argument("--quotechar", choices=list(CLI_QUOTECHARS), default="auto")
@@ -50,6 +65,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         dry_run = options["dry_run"]
+        if options["missing"] == Missing.DEACTIVATE and options["mode"] == Mode.CREATE:
+            raise CommandError(CREATE_CANNOT_DEACTIVATE)
+        if options["allow_deactivations"] is not None and options["missing"] != Missing.DEACTIVATE:
+            raise CommandError("--allow-deactivations goes with --missing deactivate.")
         if not dry_run and not workers_listening():
             raise CommandError(
                 "No worker is running, so the import could not be applied. Start one with: "
@@ -72,6 +91,8 @@ class Command(BaseCommand):
                     options=csv_options,
                     dry_run=dry_run,
                     enqueue=not dry_run,
+                    missing=options["missing"],
+                    deactivation_limit=options["allow_deactivations"],
                 )
         except (CsvFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
@@ -116,11 +137,16 @@ class Command(BaseCommand):
             write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
             return
         counts = document["counts"]
+        missing = ""
+        if run.missing == Missing.DEACTIVATE:
+            missing = f", {counts['deactivate']} not in the file"
         write(
             f"Run {run.pk} ({run.get_status_display()}): {document['result']}  "
             f"{counts['create']} to create, {counts['update']} to update, "
-            f"{counts['unchanged']} unchanged, {counts['error']} with errors"
+            f"{counts['unchanged']} unchanged, {counts['error']} with errors{missing}"
         )
+        if run.held:
+            write(f"Held: {held_message(missing=run.held, limit=run.deactivation_limit or 0)}")
         write(
             f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
             f"{'header' if run.has_header else 'no header'})"
@@ -129,7 +155,8 @@ class Command(BaseCommand):
             write(f"Stopped: {run.error}")
         failed = [row for row in document["rows"] if row["result"] == "ERROR"]
         for row in failed[:20]:
-            write(f"  line {row['line']}: {row['message']}")
+            where = f"line {row['line']}" if row["line"] is not None else row["email"]
+            write(f"  {where}: {row['message']}")
         if len(failed) > 20:
             write(f"  ... and {len(failed) - 20} more (use --json for every row)")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports.models import Mode
+from imports.models import Missing, Mode
 from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS, HEADER_CHOICES
 from scheduler import services
 from scheduler.cron import describe, next_runs
@@ -29,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--cron", help='e.g. "30 6 * * 1-5" or "0 0 12 1/1 * ? *"')
         parser.add_argument("--timezone", help="IANA name, e.g. Europe/Paris (default: TIME_ZONE)")
         parser.add_argument("--mode", choices=Mode.values)
+        parser.add_argument(
+            "--missing",
+            choices=Missing.values,
+            help="active users with no row in the file: keep them (default) or deactivate them "
+            "(full sync, within the company's deactivation limit)",
+        )
         parser.add_argument("--run-as", help="email of a SmartRecruiters administrator")
         parser.add_argument("--host", help="SFTP host")
         parser.add_argument("--port", type=int, help="SFTP port (default 22)")
@@ -81,6 +87,10 @@ class Command(BaseCommand):
                 f"{run:%Y-%m-%d %H:%M %Z}" for run in next_runs(schedule.cron, schedule.timezone, 3)
             )
             self.stdout.write(f"  next runs: {upcoming}")
+        self.stdout.write(
+            f"  mode {schedule.mode}; people missing from the file: "
+            f"{schedule.get_missing_display().lower()}"
+        )
         login = "private key" if schedule.sftp_private_key else "password"
         self.stdout.write(
             f"  sftp://{schedule.sftp_username}@{schedule.sftp_host}:{schedule.sftp_port}"
@@ -93,6 +103,7 @@ class Command(BaseCommand):
             "cron": "cron",
             "timezone": "timezone",
             "mode": "mode",
+            "missing": "missing",
             "run_as": "run_as_email",
             "host": "sftp_host",
             "port": "sftp_port",
