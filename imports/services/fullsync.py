@@ -2,13 +2,16 @@
 
 A run that plans more deactivations by absence than its limit applies everything else and holds
 them (`held` rows, final, the run's result X). Allowing them takes a fresh look at the directory
-first: a held person who is no longer active (deactivated by hand meanwhile) or no longer in
-SmartRecruiters ends `done` with nothing sent; the others are sent like any row.
+first, made inside the admin's request, so it reads only the users changed since the run read
+the directory (`updatedAfter`, a page or two however large the company): a held person no longer
+active (deactivated by hand meanwhile) ends `done` with nothing sent; the others are sent like
+any row (one gone from SmartRecruiters since ends in error, "no longer exists").
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -21,7 +24,9 @@ from imports.services.progress import run_dispatch, run_finish
 from user2smart.companies.connection import company_api
 
 ALREADY_INACTIVE = "Already inactive in SmartRecruiters: nothing to do."
-GONE = "No longer in SmartRecruiters: nothing to do."
+# The run read the directory after it was created; users changed since are those changed after
+# this much before (a margin for SmartRecruiters' clock and ours).
+CHANGED_SINCE_MARGIN = timedelta(minutes=10)
 
 
 def run_allow_deactivations(*, run_id: int) -> int:
@@ -30,16 +35,23 @@ def run_allow_deactivations(*, run_id: int) -> int:
     run = ImportRun.objects.select_related("company").get(pk=run_id)
     if not run.held:
         return 0
+    since = (run.created_at - CHANGED_SINCE_MARGIN).astimezone(UTC)
+    after = f"{since:%Y-%m-%dT%H:%M:%S}.{since.microsecond // 1000:03d}Z"
     with company_api(run.company, doing="read the company's users", retries=3) as client:
-        active = {str(user["id"]): bool(user.get("active")) for user in client.list_users()}
-    sent = _reopen(run_id=run_id, active=active)
+        changed = {
+            str(user["id"]): bool(user.get("active"))
+            for user in client.list_users(updated_after=after)
+        }
+    sent = _reopen(run_id=run_id, changed=changed)
     run_dispatch(run_id=run_id)
     run_finish(run_id=run_id)
     return sent
 
 
 @retried_on_conflict
-def _reopen(*, run_id: int, active: dict[str, bool]) -> int:
+def _reopen(*, run_id: int, changed: dict[str, bool]) -> int:
+    """`changed`: whether each user changed since the run's plan is active; a user not in it is
+    as the plan saw them (active)."""
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.is_open or run.finished_at is None or not run.held:
@@ -47,12 +59,11 @@ def _reopen(*, run_id: int, active: dict[str, bool]) -> int:
         held = list(run.rows.filter(status=ImportRow.Status.HELD))
         sent = 0
         for row in held:
-            if active.get(row.sr_user_id):
+            if changed.get(row.sr_user_id, True):
                 row.status, row.message, sent = ImportRow.Status.PENDING, "", sent + 1
                 row.payload = json.dumps(_deactivation(row).to_json())
             else:
-                row.status = ImportRow.Status.DONE
-                row.message = ALREADY_INACTIVE if row.sr_user_id in active else GONE
+                row.status, row.message = ImportRow.Status.DONE, ALREADY_INACTIVE
         ImportRow.objects.bulk_update(held, ["status", "message", "payload"], batch_size=1000)
         ImportRun.objects.filter(pk=run_id).update(
             status=ImportRun.Status.RUNNING,

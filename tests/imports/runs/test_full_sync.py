@@ -41,7 +41,7 @@ def extra(email: str, i: int, *, role: str = "EMPLOYEE", active: bool = True) ->
 @pytest.fixture
 def sixty(emulator, transactional_db):
     """Acme with 60 active bulk users, its credential's user, an administrator, a protected
-    address and two inactive people, none of whom are in the files below."""
+    address and 62 inactive people, none of whom are in the files below."""
     acme = acme_company(rate_limit={"rps": 100, "concurrent": 8}, me=KEEPER)
     acme["users"] = [
         extra(KEEPER, 1, role="STANDARD"),
@@ -50,7 +50,12 @@ def sixty(emulator, transactional_db):
         extra("left.long.ago@acme.example", 4, active=False),
         extra("left.too@acme.example", 5, active=False),
         *make_users(60, DOMAIN),
+        # People who left long ago: inactive, never acted on, and enough of them that the
+        # company's list takes two pages.
+        *make_users(60, "left.example", active=False),
     ]
+    for user in acme["users"]:
+        user["updatedOn"] = "2025-06-01T08:00:00.000Z"  # last changed long before these runs
     emulator.reset(default_state(acme=acme))
     company = connect_acme(emulator, rps=100)
     company.protected_emails = f"{VIP}\n"
@@ -125,6 +130,8 @@ def test_a_truncated_file_holds_every_deactivation_and_allowing_applies_them(
     assert sent == 54
     wait_until_ended(run)
     assert deactivations(emulator) == 54
+    # The fresh look reads only who changed since the run: one page, not the 125 users' two.
+    assert emulator.stats()["requests"]["GET /users"] == {"200": 1}
     assert not any(active(emulator, f"user{i:05d}@{DOMAIN}") for i in range(5, 60))
     assert all(active(emulator, email) for email in (KEEPER, BOSS, VIP))
     assert run.rows.get(sr_user_id=by_hand).message == "Already inactive in SmartRecruiters: " + (
