@@ -20,7 +20,7 @@ For a ``create`` the user id is only known once the first step has run.
 
 from __future__ import annotations
 
-from imports.planner.absence import Absence
+from imports.planner.absence import Absence, deactivation
 from imports.planner.directory import Directory, DirectoryUser, Location
 from imports.planner.planning import Planner, ReadLocation, needs_location, plan_rows
 from imports.planner.plans import Action, Mode, PlannedRow, Step, StepKind
@@ -37,6 +37,7 @@ __all__ = [
     "ReadLocation",
     "Step",
     "StepKind",
+    "deactivation",
     "needs_location",
     "plan_rows",
 ]

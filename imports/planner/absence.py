@@ -61,15 +61,20 @@ def absent_rows(
         if reason is not None:
             absence.left_alone[reason] += 1
             continue
-        yield PlannedRow(
-            None,
-            user.email,
-            user.first_name,
-            user.last_name,
-            Action.DEACTIVATE,
-            user.id,
-            {"active": [True, False]},
-            [Step(StepKind.DEACTIVATE)],
-            [],
-            [],
+        yield deactivation(
+            email=user.email, first_name=user.first_name, last_name=user.last_name, user_id=user.id
         )
+
+
+def deactivation(*, email: str, first_name: str, last_name: str, user_id: str) -> PlannedRow:
+    """The plan of a person missing from the file: no line, one step."""
+    return PlannedRow(
+        None,
+        email,
+        first_name,
+        last_name,
+        Action.DEACTIVATE,
+        user_id,
+        {"active": [True, False]},
+        [Step(StepKind.DEACTIVATE)],
+    )

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 from imports.models import ImportRow, ImportRun
-from imports.planner import Action, PlannedRow, Step, StepKind
+from imports.planner import deactivation
 from imports.services.control import retried_on_conflict
 from imports.services.progress import run_dispatch, run_finish
 from user2smart.companies.connection import company_api
@@ -61,7 +61,13 @@ def _reopen(*, run_id: int, changed: dict[str, bool]) -> int:
         for row in held:
             if changed.get(row.sr_user_id, True):
                 row.status, row.message, sent = ImportRow.Status.PENDING, "", sent + 1
-                row.payload = json.dumps(_deactivation(row).to_json())
+                planned = deactivation(
+                    email=row.email,
+                    first_name=row.first_name,
+                    last_name=row.last_name,
+                    user_id=row.sr_user_id,
+                )
+                row.payload = json.dumps(planned.to_json())
             else:
                 row.status, row.message = ImportRow.Status.DONE, ALREADY_INACTIVE
         ImportRow.objects.bulk_update(held, ["status", "message", "payload"], batch_size=1000)
@@ -73,16 +79,3 @@ def _reopen(*, run_id: int, changed: dict[str, bool]) -> int:
             updated_at=Now(),
         )
     return sent
-
-
-def _deactivation(row: ImportRow) -> PlannedRow:
-    return PlannedRow(
-        None,
-        row.email,
-        row.first_name,
-        row.last_name,
-        Action.DEACTIVATE,
-        row.sr_user_id,
-        {"active": [True, False]},
-        [Step(StepKind.DEACTIVATE)],
-    )

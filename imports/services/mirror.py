@@ -274,11 +274,6 @@ def mirror_mark_stale(*, company_id: int, user_id: str) -> None:
     )
 
 
-def mirror_forget(*, company_id: int) -> int:
-    """Distrust every full record of the company: the next plan or export reads them again."""
-    return MirroredUser.objects.filter(company_id=company_id).update(full_updated_on="")
-
-
 def mirror_refresh_start(*, company_id: int) -> None:
     """Have a worker re-read the company's directory in full (`mirror_refresh`), after commit."""
     transaction.on_commit(lambda: queue.directory_refresh_send(company_id))

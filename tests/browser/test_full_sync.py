@@ -10,30 +10,16 @@ from playwright.sync_api import expect
 
 from imports.models import ImportRun
 from tests.browser.checks import assert_accessible
-from tests.fixtures.companies import connect_acme
-from tests.fixtures.emulator import acme_company, default_state, make_users
+from tests.fixtures.companies import PROTECTED as ALICE
+from tests.fixtures.companies import connect_acme_for_full_sync
 from tests.imports.runs.files import DOMAIN, csv_bytes, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-ALICE = "alice.martin@acme.example"
-
 
 @pytest.fixture
 def acme(emulator, transactional_db):
-    """Acme with 60 active users of the bulk files, its administrator (the credential's user),
-    Alice (a protected address) and Carla (inactive)."""
-    state = acme_company(rate_limit={"rps": 100, "concurrent": 8})
-    kept = ("admin@acme.example", ALICE, "carla.ruiz@acme.example")
-    state["users"] = [
-        *(user for user in state["users"] if user["email"] in kept),
-        *make_users(60, DOMAIN),
-    ]
-    emulator.reset(default_state(acme=state))
-    company = connect_acme(emulator, rps=100)
-    company.protected_emails = ALICE
-    company.save()
-    return company
+    return connect_acme_for_full_sync(emulator)
 
 
 def test_a_truncated_file_holds_its_deactivations_until_the_admin_allows_them(

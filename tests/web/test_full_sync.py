@@ -12,8 +12,8 @@ from django.utils.html import escape
 
 from imports.models import ImportRow, ImportRun
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
-from tests.fixtures.companies import connect_acme
-from tests.fixtures.emulator import acme_company, default_state, make_users
+from tests.fixtures.companies import PROTECTED as ALICE
+from tests.fixtures.companies import connect_acme_for_full_sync
 from tests.imports.runs.files import DOMAIN, csv_bytes, person
 from tests.web.conftest import wait_for, wait_for_run
 
@@ -22,7 +22,6 @@ HELD_WORDS = (
     "then allow these deactivations."
 )
 LEFT_ALONE = {"administrators": 2, "protected addresses": 1}
-ALICE = "alice.martin@acme.example"
 
 
 def upload(browser, content: bytes, **fields):
@@ -241,19 +240,7 @@ def test_allow_on_a_run_with_nothing_held_says_so(browser_a, company_a):
 
 @pytest.fixture
 def acme(emulator, transactional_db):
-    """Acme with 60 active users of the bulk files, its administrator (the credential's user),
-    Alice (a protected address) and Carla (inactive)."""
-    state = acme_company(rate_limit={"rps": 100, "concurrent": 8})
-    kept = ("admin@acme.example", ALICE, "carla.ruiz@acme.example")
-    state["users"] = [
-        *(user for user in state["users"] if user["email"] in kept),
-        *make_users(60, DOMAIN),
-    ]
-    emulator.reset(default_state(acme=state))
-    company = connect_acme(emulator, rps=100)
-    company.protected_emails = ALICE
-    company.save()
-    return company
+    return connect_acme_for_full_sync(emulator)
 
 
 @pytest.mark.integration
