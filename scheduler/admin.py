@@ -2,6 +2,11 @@
 
 Saving, deleting, enabling and disabling go through ``scheduler.services`` so that each
 schedule's beat entry follows; secrets are write-only (``ScheduleForm``).
+
+django-celery-beat's own pages (clocked, crontabs, intervals, periodic tasks, solar events) are
+taken off the admin: an edit there would bypass the schedule that owns each beat entry. This
+app is listed after django_celery_beat, so its admin module is imported after the one that
+registers them; the services use the beat models directly, never through the admin.
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
 from scheduler import services
 from scheduler.cron import CronError, describe, next_runs
@@ -23,6 +35,11 @@ from scheduler.sftp import SftpSettingsError, parse_host_keys
 
 RECENT_FIRES = 20
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+BEAT_MODELS = [ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule]
+
+for beat_model in BEAT_MODELS:
+    if admin.site.is_registered(beat_model):
+        admin.site.unregister(beat_model)
 
 
 @admin.register(Schedule)

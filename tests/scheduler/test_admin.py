@@ -347,3 +347,16 @@ def test_the_enable_action_refuses_a_schedule_without_a_pinned_key(admin_client,
 
     assert any("not enabled: no host key is pinned" in m for m in messages_of(response))
     assert not Schedule.objects.get().enabled
+
+
+def test_the_admin_offers_no_page_of_beat_entries_of_its_own(admin_client, acme) -> None:
+    schedule = make_schedule(acme)
+
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    beat_list = admin_client.get("/admin/django_celery_beat/periodictask/")
+
+    assert "Schedules" in index
+    for name in ("Clocked", "Crontabs", "Intervals", "Periodic tasks", "Solar events"):
+        assert name not in index
+    assert beat_list.status_code == 404
+    assert PeriodicTask.objects.get() == schedule.periodic_task  # beat still has its entry
