@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from user2smart.companies.connection import check_connection
-from user2smart.companies.models import Company, Membership
+from user2smart.companies.models import Company, Membership, person_label
 from user2smart.companies.services import company_issue_access_key
 
 KEEP_HELP = "Write-only: leave blank to keep the stored value."
@@ -133,16 +133,37 @@ class CompanyAdminForm(forms.ModelForm):
         return company
 
 
-class MembershipInline(admin.TabularInline):
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_label(obj)
+
+
+class MembershipFields:
+    """The member shown by name and email in the membership forms."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["form_class"] = PersonChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class MembershipInline(MembershipFields, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "member", "created_at"]
+    readonly_fields = ["member", "created_at"]
+
+    @admin.display(description="name and email")
+    def member(self, membership: Membership) -> str:
+        return person_label(membership.user) if membership.user_id else "-"
 
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
     form = CompanyAdminForm
-    list_display = ["name", "slug", "credential_type", "rate_limit_rps", "enabled", "sign_in_key"]
+    # Short columns: the list fits a 1280 px screen beside the admin's navigation.
+    list_display = ["name", "slug", "credential", "rate_limit", "enabled", "sign_in_key"]
     list_filter = ["enabled", "credential_type"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -191,9 +212,17 @@ class CompanyAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:companies_company_change", args=[pk]))
 
-    @admin.display(boolean=True, description="access key issued")
+    @admin.display(boolean=True, description="access key")
     def sign_in_key(self, company: Company) -> bool:
         return company.has_access_key()
+
+    @admin.display(description="credential", ordering="credential_type")
+    def credential(self, company: Company) -> str:
+        return "API key" if company.credential_type == Company.Credential.API_KEY else "OAuth"
+
+    @admin.display(description="rate limit", ordering="rate_limit_rps")
+    def rate_limit(self, company: Company) -> str:
+        return f"{company.rate_limit_rps}/s, {company.rate_limit_concurrency} at once"
 
     @admin.action(description="Test connection to SmartRecruiters")
     def test_connection(self, request: HttpRequest, queryset) -> None:
@@ -215,8 +244,20 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "company", "created_at"]
+class MembershipAdmin(MembershipFields, admin.ModelAdmin):
+    list_display = ["member", "company", "created_at"]
+    list_display_links = ["member"]
     list_filter = ["company"]
-    search_fields = ["user__username", "user__email", "company__name"]
+    list_select_related = ["user", "company"]
+    search_fields = [
+        "user__username",
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "company__name",
+    ]
     autocomplete_fields = ["user", "company"]
+
+    @admin.display(description="member", ordering="user__last_name")
+    def member(self, membership: Membership) -> str:
+        return person_label(membership.user)

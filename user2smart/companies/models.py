@@ -125,6 +125,18 @@ class Company(models.Model):
         return hashlib.sha256(access_key.strip().encode()).hexdigest()
 
 
+def person_label(user) -> str:
+    """Who a user is, for operators: "First Last <email>" (the user name when both are blank).
+
+    People who signed in with SmartRecruiters have a user name made of their SmartRecruiters
+    id (``sr-64b7...``), which says nothing to a person.
+    """
+    name = user.get_full_name()
+    if name and user.email:
+        return f"{name} <{user.email}>"
+    return name or user.email or user.get_username()
+
+
 class Membership(models.Model):
     """A person who may act for a company on the web pages."""
 
@@ -140,4 +152,4 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.company}"
+        return f"{person_label(self.user)} in {self.company}"
