@@ -10,6 +10,7 @@ from typing import Any
 from imports.csvfile.format import (
     BY_LOWER_NAME,
     COLUMNS,
+    DELIMITER_NAMES,
     DELIMITERS,
     IGNORABLE_COLUMNS,
     REQUIRED_COLUMNS,
@@ -18,6 +19,9 @@ from imports.csvfile.format import (
 )
 
 _SAMPLE_RECORDS = 20
+# An unknown column name is quoted up to this many characters in the error (a whole line read
+# as one name would otherwise make the message, and the page, as wide as the line).
+_QUOTED_NAME_LIMIT = 40
 
 
 def reader_arguments(delimiter: str, quotechar: str | None) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def parse_header(cells: list[str], line: int) -> tuple[tuple[str, ...], frozense
         bare = name.removeprefix("!")
         column = BY_LOWER_NAME.get(bare.lower())
         if column is None:
-            unknown.append(f'"{name}"' if name else f"(an empty name in position {position})")
+            unknown.append(_quoted(name) if name else f"(an empty name in position {position})")
             continue
         if column in columns:
             raise CsvFileError(f'The column "{column}" appears twice in the header.', line=line)
@@ -80,6 +84,12 @@ def parse_header(cells: list[str], line: int) -> tuple[tuple[str, ...], frozense
             line=line,
         )
     return tuple(columns), frozenset(ignored)
+
+
+def _quoted(name: str) -> str:
+    if len(name) > _QUOTED_NAME_LIMIT:
+        return f'"{name[: _QUOTED_NAME_LIMIT - 1]}…" ({len(name)} characters)'
+    return f'"{name}"'
 
 
 def _complete_lines(text: str) -> str:
@@ -149,3 +159,28 @@ def detect_delimiter(text: str, quotechar: str | None) -> str:
             "between values. Is this a CSV file?"
         )
     return chosen
+
+
+def _reads_well(records: list[list[str]]) -> bool:
+    """The first record is a header of column names, or every record has the 19 values."""
+    if not records:
+        return False
+    return is_header(records[0]) or all(_fits(cells, len(COLUMNS)) for cells in records)
+
+
+def check_chosen_delimiter(text: str, delimiter: str, quotechar: str | None) -> None:
+    """Refuse a chosen delimiter that does not split the file when another one clearly does.
+
+    Read with the wrong delimiter, a header is one long unknown name and every line has one
+    value: the errors that follow would not say what is wrong. This says it.
+    """
+    text = _complete_lines(text)
+    if _reads_well(_sample_records(text, delimiter, quotechar)):
+        return
+    for other in DELIMITERS:
+        if other != delimiter and _reads_well(_sample_records(text, other, quotechar)):
+            raise CsvFileError(
+                f"The file seems to be separated by {DELIMITER_NAMES[other]}s, not "
+                f"{DELIMITER_NAMES[delimiter]}s. Choose the {DELIMITER_NAMES[other]} as the "
+                "delimiter in the options, or leave the delimiter to detect."
+            )

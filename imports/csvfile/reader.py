@@ -23,6 +23,7 @@ from imports.csvfile.decoding import (
     undecodable,
 )
 from imports.csvfile.detection import (
+    check_chosen_delimiter,
     choose_quotechar,
     detect_delimiter,
     is_header,
@@ -108,9 +109,11 @@ def read_csv(
         raise CsvFileError("The file is empty.")
 
     quotechar = choose_quotechar(text, options)
-    delimiter = (
-        options.delimiter if options.delimiter != "auto" else detect_delimiter(text, quotechar)
-    )
+    if options.delimiter == "auto":
+        delimiter = detect_delimiter(text, quotechar)
+    else:
+        delimiter = options.delimiter
+        check_chosen_delimiter(text, delimiter, quotechar)
 
     if start is not None:
         stream.seek(start)
@@ -194,13 +197,18 @@ def _fit(cells: list[str], width: int, line: int, headerless: bool) -> list[str]
         return cells[:width]
     if headerless:
         raise CsvFileError(
-            f"This line has {len(cells)} values, but a file without a header line needs exactly "
-            f"{len(COLUMNS)}, in this order: {', '.join(COLUMNS)}.",
+            f"This line has {_values(len(cells))}, but a file without a header line needs "
+            f"exactly {len(COLUMNS)}, in this order: {', '.join(COLUMNS)}.",
             line=line,
         )
     raise CsvFileError(
-        f"This line has {len(cells)} values, but the header line has {width} columns.", line=line
+        f"This line has {_values(len(cells))}, but the header line has {width} columns.",
+        line=line,
     )
+
+
+def _values(count: int) -> str:
+    return f"{count} value" if count == 1 else f"{count} values"
 
 
 def _too_many_rows(max_rows: int) -> CsvFileError:

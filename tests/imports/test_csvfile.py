@@ -255,9 +255,44 @@ def test_explicit_delimiter_is_used_even_when_another_would_fit():
     dialect, records = read((SAMPLES / "users-basic.csv").read_bytes(), delimiter=",")
 
     assert dialect.delimiter == ","
-    with pytest.raises(CsvFileError, match="unknown column names"):
-        read((SAMPLES / "users-basic.csv").read_bytes(), delimiter=";", header="yes")
     assert len(records) == 7
+
+
+@pytest.mark.parametrize("header", ["auto", "yes", "no"])
+def test_a_wrong_delimiter_is_named_as_such(header):
+    with pytest.raises(CsvFileError) as caught:
+        read((SAMPLES / "excel-utf8-bom-semicolon.csv").read_bytes(), delimiter=",", header=header)
+
+    assert caught.value.message == (
+        "The file seems to be separated by semicolons, not commas. Choose the semicolon as the "
+        "delimiter in the options, or leave the delimiter to detect."
+    )
+
+
+def test_a_comma_file_read_with_semicolons_is_named_too():
+    with pytest.raises(CsvFileError, match="separated by commas, not semicolons"):
+        read((SAMPLES / "users-basic.csv").read_bytes(), delimiter=";", header="yes")
+
+
+def test_a_long_unknown_column_name_is_cut_in_the_message():
+    name = "x" * 300
+    data = f"email,firstName,lastName,{name}\na@acme.example,Ann,Lee,EMPLOYEE\n".encode()
+
+    with pytest.raises(CsvFileError) as caught:
+        read(data)
+
+    message = caught.value.message
+    assert '"' + "x" * 39 + '…" (300 characters)' in message
+    assert "x" * 41 not in message
+
+
+@pytest.mark.parametrize(("values", "words"), [(1, "has 1 value,"), (2, "has 2 values,")])
+def test_the_count_of_values_is_said_in_good_english(values, words):
+    data = (",".join(["a@acme.example"] * values) + "\n").encode()
+    rows = f"{HEADER}\n{ROW.format(n=1)}\n".encode()
+
+    with pytest.raises(CsvFileError, match=words):
+        read(data + rows, header="no", delimiter=",")
 
 
 def test_quotechar_none_keeps_quotation_marks_as_text():
