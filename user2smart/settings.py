@@ -56,12 +56,23 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in _env(name, default).split(",") if item.strip()]
 
 
+# SQLite (the demo) has one writer at a time for the whole file. The write-ahead log lets pages
+# read while a worker writes; immediate transactions take the write lock when they begin (no
+# deadlock between two readers that both want to write); a writer waits up to 20 s for the lock
+# rather than failing with "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+
+
 def _database(url: str) -> dict:
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "db.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     scheme = urlsplit(url).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
@@ -73,7 +84,7 @@ def _database(url: str) -> dict:
     except ValueError as exc:
         raise _ConfigError(f"DATABASE_URL cannot be read: {exc}") from None
     if config["ENGINE"].endswith("sqlite3"):
-        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        config["OPTIONS"] = dict(SQLITE_OPTIONS)
         config["CONN_MAX_AGE"] = 0
     return config
 
@@ -221,6 +232,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a server error answers the friendly page, never a traceback (DEBUG or not).
+    "user2smart.errorpages.FriendlyErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
