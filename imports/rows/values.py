@@ -9,11 +9,12 @@ from typing import Any
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
-# SmartRecruiters' language codes (smartrecruiters-api.md section 7), in canonical form.
+# SmartRecruiters' language codes (smartrecruiters-api.md section 7), in canonical form and in
+# alphabetical order, as messages and the help pages list them.
 LANGUAGE_CODES: tuple[str, ...] = (
     *("bg", "cs", "da", "de", "el", "en", "es", "es-MX", "fi", "fr", "fr-CA", "hr", "hu", "id"),
-    *("it", "ja", "lt", "nl", "no", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sr", "sv"),
-    *("th", "tr", "uk", "vi", "zh-CN", "zh-TW", "ka"),
+    *("it", "ja", "ka", "lt", "nl", "no", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sr"),
+    *("sv", "th", "tr", "uk", "vi", "zh-CN", "zh-TW"),
 )
 MAX_NAME_LENGTH = 300
 MAX_SSO_IDENTIFIER_LENGTH = 100

@@ -10,10 +10,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from imports.exporting import write_users
+from imports.logs import LOG_COLUMNS
+from imports.rows import LANGUAGE_CODES
 from imports.views.downloads import csv_download
 from user2smart.companies.access import company_view
 
-CSV_FORMAT_DOC = settings.BASE_DIR / "docs" / "csv-format.md"
 ISO_COUNTRY_CODES_URL = "https://www.iso.org/obp/ui/#search/code/"
 SMARTRECRUITERS_HELP_URL = "https://help.smartrecruiters.com/"
 
@@ -29,7 +30,7 @@ COLUMNS_SUMMARY = (
         "role's id) or its exact name. See Roles & groups.",
     ),
     ("externalData", "no", "Free text, e.g. an employee number."),
-    ("languageCode", "yes", "en, fr, de, es-MX, pt-BR, zh-CN... (any case)."),
+    ("languageCode", "yes", f"One of {', '.join(LANGUAGE_CODES)} (any case: es-mx is fine)."),
     ("ssoIdentifier", "no", "What your single sign-on sends; at most 100 characters."),
     (
         "password",
@@ -67,16 +68,19 @@ TEMPLATE_ROW = {
 }
 
 
-@require_GET
-@company_view
-def help_page(request: HttpRequest) -> HttpResponse:
-    context = {
+def _format_context() -> dict[str, object]:
+    return {
         "columns": COLUMNS_SUMMARY,
         "max_mb": settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024),
         "max_rows": f"{settings.IMPORT_MAX_ROWS:,}",
         "iso_url": ISO_COUNTRY_CODES_URL,
-        "smartrecruiters_url": SMARTRECRUITERS_HELP_URL,
     }
+
+
+@require_GET
+@company_view
+def help_page(request: HttpRequest) -> HttpResponse:
+    context = {**_format_context(), "smartrecruiters_url": SMARTRECRUITERS_HELP_URL}
     return render(request, "imports/help.html", context)
 
 
@@ -91,9 +95,7 @@ def template_file(request: HttpRequest) -> HttpResponse:
 @require_GET
 @company_view
 def csv_format(request: HttpRequest) -> HttpResponse:
-    """The full format page (docs/csv-format.md), shown as the text it is."""
-    try:
-        text = CSV_FORMAT_DOC.read_text(encoding="utf-8")
-    except OSError:
-        text = ""
-    return render(request, "imports/csv_format.html", {"text": text})
+    """The format in full, for the people who prepare the file (docs/csv-format.md says the
+    same for developers and operators, with the command line)."""
+    context = {**_format_context(), "log_columns": LOG_COLUMNS}
+    return render(request, "imports/csv_format.html", context)

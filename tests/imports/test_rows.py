@@ -196,6 +196,15 @@ def test_each_rule_names_its_column(values, column, words):
     assert words in found[2]
 
 
+def test_an_unknown_language_lists_the_known_codes_in_alphabetical_order():
+    (found,) = errors(languageCode="klingon")
+
+    listed = found[2].split("Use one of: ", 1)[1].rstrip(".").split(", ")
+    assert listed == sorted(listed, key=str.lower)
+    assert "ka" in listed
+    assert listed[-2:] == ["zh-CN", "zh-TW"]
+
+
 def test_sso_identifier_of_100_characters_and_names_of_300_are_accepted():
     row = check(ssoIdentifier="s" * 100, firstName="f" * 300)
 

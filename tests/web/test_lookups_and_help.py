@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from imports.csvfile import COLUMNS, read_csv
+from imports.logs import LOG_COLUMNS
 from imports.rows import RowChecker, UserRow, check_records
-from imports.views.help import CSV_FORMAT_DOC
 
 HIRING_MANAGER_ID = "64b7f0c2a1d3e4f5a6b7c8d9"
 
@@ -87,9 +88,30 @@ def test_the_template_file_reads_as_one_valid_user(browser_a):
     assert rows[0].email == "jane.doe@example.com"
 
 
-def test_the_format_page_shows_the_products_own_description(browser_a):
+def test_the_format_page_is_a_page_for_hr_admins_not_raw_markdown(browser_a):
     content = browser_a.get(reverse("imports:csv_format")).content.decode()
 
-    first_line = CSV_FORMAT_DOC.read_text(encoding="utf-8").splitlines()[0]
-    assert first_line in content
-    assert "<pre>" in content
+    assert "<h1>The CSV format</h1>" in content
+    for column in COLUMNS:
+        assert f"<code>{column}</code>" in content
+    for markdown in ("| --- |", "|---|", "\n## ", "\n# ", "`email`", "**"):
+        assert markdown not in content, markdown
+    # Developers' and operators' matters stay in docs/csv-format.md.
+    assert "manage.py" not in content
+    assert "import_users" not in content
+    assert "List system roles" not in content
+    assert f'<a href="{reverse("imports:lists")}">' in content
+    assert ", ".join(f"<code>{name}</code>" for name in LOG_COLUMNS) in content
+
+
+def test_every_link_of_the_format_page_leads_to_a_page_of_the_site(browser_a):
+    content = browser_a.get(reverse("imports:csv_format")).content.decode()
+
+    hrefs = set(re.findall(r'href="([^"#]+)', content))
+    internal = {href for href in hrefs if href.startswith("/") and "/static/" not in href}
+    assert reverse("imports:template") in internal
+    for href in internal:
+        try:
+            resolve(href)
+        except Resolver404:
+            pytest.fail(f"the link {href} leads nowhere")
