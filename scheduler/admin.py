@@ -14,10 +14,12 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -27,14 +29,12 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from scheduler import services
-from scheduler.cron import CronError, describe, next_runs
+from scheduler import present, services
 from scheduler.forms import ScheduleForm
 from scheduler.models import Schedule, ScheduleFire
-from scheduler.sftp import SftpSettingsError, parse_host_keys
+from scheduler.present import TIME_FORMAT
 
 RECENT_FIRES = 20
-TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 BEAT_MODELS = [ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule]
 
 for beat_model in BEAT_MODELS:
@@ -117,23 +117,18 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description="runs")
     def cron_in_words(self, schedule: Schedule) -> str:
-        if not schedule.cron:
-            return "-"
-        try:
-            return f"{describe(schedule.cron)} ({schedule.timezone})"
-        except CronError as exc:
-            return str(exc)
+        return present.cron_in_words(schedule)
 
     @admin.display(description="next run")
     def next_run(self, schedule: Schedule) -> str:
         if not schedule.enabled:
             return "disabled"
-        runs = _next_runs(schedule, 1)
+        runs = present.upcoming(schedule, 1)
         return f"{runs[0]:{TIME_FORMAT}}" if runs else "-"
 
     @admin.display(description="next five runs")
     def upcoming_runs(self, schedule: Schedule) -> str:
-        runs = _next_runs(schedule, 5)
+        runs = present.upcoming(schedule, 5)
         if not runs:
             return "-"
         note = "" if schedule.enabled else " (the schedule is disabled)"
@@ -150,17 +145,15 @@ class ScheduleAdmin(admin.ModelAdmin):
         if not fires:
             return "never"
         fire = fires[0]
-        return f"{fire.local_time():{TIME_FORMAT}} {_fire_result(fire)}"
+        return f"{fire.local_time():{TIME_FORMAT}} {present.fire_result(fire)}"
 
     @admin.display(description="pinned key fingerprints")
     def pinned_fingerprints(self, schedule: Schedule) -> str:
-        if not schedule.host_key.strip():
-            return "none pinned: use Test connection to read the server's key"
-        try:
-            keys = parse_host_keys(schedule.host_key)
-        except SftpSettingsError as exc:
-            return str(exc)
-        return ", ".join(f"{key.get_name()} {key.fingerprint}" for key in keys)
+        fetch = render_to_string(
+            "scheduler/_host_key_fetch.html",
+            {"fetch_url": reverse("admin:scheduler_schedule_host_key")},
+        )
+        return format_html("{}{}", present.pinned_fingerprints(schedule), mark_safe(fetch))  # noqa: S308
 
     @admin.display(description="recent fires")
     def recent_fires(self, schedule: Schedule) -> str:
@@ -187,6 +180,7 @@ class ScheduleAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(require_POST(method))
 
         return [
+            path("host-key/", view(self.host_key_view), name="scheduler_schedule_host_key"),
             path("<int:pk>/run-now/", view(self.run_now_view), name="scheduler_schedule_run_now"),
             path(
                 "<int:pk>/test-connection/",
@@ -206,6 +200,11 @@ class ScheduleAdmin(admin.ModelAdmin):
         self._test_connection(request, schedule)
         return HttpResponseRedirect(reverse("admin:scheduler_schedule_change", args=[pk]))
 
+    def host_key_view(self, request: HttpRequest) -> HttpResponse:
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return present.host_key_fragment(request)
+
     @admin.action(description="Run now", permissions=["change"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[Schedule]) -> None:
         for schedule in queryset.select_related("company"):
@@ -222,10 +221,7 @@ class ScheduleAdmin(admin.ModelAdmin):
         self.message_user(request, f"{changed} schedule(s) enabled.", messages.SUCCESS)
         if refused:
             self.message_user(
-                request,
-                f"{refused} schedule(s) not enabled: no host key is pinned (Test connection "
-                "shows it).",
-                messages.WARNING,
+                request, present.NO_KEY_ENABLED.format(count=refused), messages.WARNING
             )
 
     @admin.action(description="Disable", permissions=["change"])
@@ -241,17 +237,8 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     def _run_now(self, request: HttpRequest, schedule: Schedule) -> None:
         fire = services.schedule_run_now(schedule=schedule)
-        if fire is None:
-            self.message_user(request, f"{schedule}: already fired just now.", messages.WARNING)
-        elif fire.outcome == ScheduleFire.Outcome.SKIPPED:
-            self.message_user(request, f"{schedule}: {fire.reason}", messages.WARNING)
-        else:
-            self.message_user(
-                request,
-                f"{schedule}: fetching the file from {schedule.sftp_host}; the run appears "
-                "under Recent fires when it starts.",
-                messages.SUCCESS,
-            )
+        started, message = present.run_now_words(schedule, fire)
+        self.message_user(request, message, messages.SUCCESS if started else messages.WARNING)
 
     def _test_connection(self, request: HttpRequest, schedule: Schedule) -> None:
         report = services.schedule_test_connection(schedule)
@@ -259,26 +246,6 @@ class ScheduleAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{schedule}: {message}", messages.SUCCESS if passed else messages.ERROR
             )
-
-
-def _next_runs(schedule: Schedule, count: int) -> list:
-    if not schedule.cron:
-        return []
-    try:
-        return next_runs(schedule.cron, schedule.timezone, count)
-    except CronError:
-        return []
-
-
-def _fire_result(fire: ScheduleFire) -> str:
-    Outcome = ScheduleFire.Outcome
-    if fire.outcome == Outcome.STARTED:
-        if fire.run is None:
-            return "run deleted"
-        return fire.run.result or "running"
-    if fire.outcome == Outcome.FAILED:
-        return "X (failed before the import)"
-    return fire.get_outcome_display().lower()
 
 
 def _fire_cells(fire: ScheduleFire) -> str:
@@ -295,7 +262,7 @@ def _fire_cells(fire: ScheduleFire) -> str:
         "Run now" if fire.manual else "schedule",
         fire.get_outcome_display(),
         str(run.pk) if run else "",
-        _fire_result(fire) if run or fire.outcome == ScheduleFire.Outcome.FAILED else "",
+        present.fire_result(fire) if run or fire.outcome == ScheduleFire.Outcome.FAILED else "",
         f"{run.rows_done}/{run.rows_total}" if run else "",
         " ".join(notes),
     )

@@ -1,4 +1,8 @@
-"""The schedule form of the admin: the SFTP password and private key are write-only."""
+"""The schedule forms (the admin's, and the company admins' page): secrets are write-only.
+
+The stored SFTP password and private key are never sent to the browser. What a person typed
+is: a form shown again after an error keeps the password or key just typed (and only that).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,29 @@ from django import forms
 from scheduler.models import Schedule
 
 KEEP_HELP = "Write-only: leave blank to keep the stored value."
+SECRET_FIELDS = ("sftp_password", "sftp_private_key")
+HOST_KEY_HELP = (
+    'The server\'s public host key, "TYPE BASE64" (several lines allowed). "Fetch the host key" '
+    "shows the key the server presents; check its fingerprint with the server's administrator "
+    "before pinning it."
+)
 
 
 class WriteOnlyTextarea(forms.Textarea):
-    """A textarea that never sends a value back to the browser, not even the one just typed."""
+    """A textarea that sends no value back to the browser, unless ``render_value`` is set.
 
-    def format_value(self, value: object) -> None:
-        return None
+    As ``PasswordInput``: the form sets ``render_value`` when it is shown again with what was
+    just typed (never the stored value: the form's initial value for a secret is blank).
+    """
+
+    def __init__(self, attrs: dict | None = None, render_value: bool = False) -> None:
+        super().__init__(attrs)
+        self.render_value = render_value
+
+    def format_value(self, value: object) -> str | None:
+        if not self.render_value:
+            return None
+        return super().format_value(value)
 
 
 class ScheduleForm(forms.ModelForm):
@@ -84,6 +104,12 @@ class ScheduleForm(forms.ModelForm):
         ].help_text += " Ed25519, ECDSA or RSA, OpenSSH or PEM format, without a passphrase."
         # A post without the choice (a page from before it existed) keeps the stored one.
         self.fields["missing"].required = False
+        self.fields["host_key"].help_text = HOST_KEY_HELP
+        if self.is_bound:
+            # Shown again (a bound form is shown only when it was not saved): keep what was
+            # typed. The data holds only the typed value, never the stored one.
+            for name in SECRET_FIELDS:
+                self.fields[name].widget.render_value = True  # type: ignore[attr-defined]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -99,3 +125,29 @@ class ScheduleForm(forms.ModelForm):
             cleaned["sftp_password"] = self.instance.sftp_password
             cleaned["sftp_private_key"] = self.instance.sftp_private_key
         return cleaned
+
+
+class HostKeyFetchForm(forms.Form):
+    """Where "Fetch the host key" connects: the host and port typed on a schedule's form."""
+
+    sftp_host = forms.CharField(
+        max_length=255,
+        error_messages={"required": "Give the SFTP host first, then fetch its host key."},
+    )
+    sftp_port = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=65535,
+        error_messages={
+            name: "The port is a whole number from 1 to 65535."
+            for name in ("invalid", "min_value", "max_value")
+        },
+    )
+    connect_timeout = forms.IntegerField(required=False, min_value=1, max_value=300)
+
+    def clean_sftp_port(self) -> int:
+        return self.cleaned_data.get("sftp_port") or Schedule._meta.get_field("sftp_port").default
+
+    def clean_connect_timeout(self) -> int:
+        value = self.cleaned_data.get("connect_timeout")
+        return value or Schedule._meta.get_field("connect_timeout").default

@@ -242,7 +242,9 @@ class Schedule(models.Model):
             errors["move_to"] = ["Give the folder the processed file is moved to."]
         if self.enabled and not self.host_key.strip():
             errors["host_key"] = [
-                "Pin the server's host key before enabling the schedule (Test connection shows it)."
+                'Pin the server\'s host key before enabling the schedule: "Fetch the host key" '
+                "shows it (check its fingerprint with the server's administrator). Or untick "
+                "Enabled to save the schedule now, and pin the key and enable it later."
             ]
         if not (self.sftp_password or self.sftp_private_key):
             errors["sftp_password"] = ["Give the SFTP password or a private key for the login."]

@@ -3,7 +3,12 @@
 The admin, the commands and the tasks call these functions and nothing else.
 """
 
-from scheduler.services.checks import ConnectionReport, run_as_check, schedule_test_connection
+from scheduler.services.checks import (
+    ConnectionReport,
+    host_key_fetch,
+    run_as_check,
+    schedule_test_connection,
+)
 from scheduler.services.finishing import run_wrap_up
 from scheduler.services.fires import (
     RETRY_DELAYS,
@@ -31,6 +36,7 @@ __all__ = [
     "fire_claim",
     "fire_fail",
     "fires_sweep",
+    "host_key_fetch",
     "run_as_check",
     "run_wrap_up",
     "schedule_delete",

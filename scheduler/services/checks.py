@@ -1,4 +1,4 @@
-"""Checks made before a fire imports, and by the admin's Test connection."""
+"""Checks made before a fire imports, by Test connection, and the host key fetch of the forms."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ def run_as_check(*, company: Company, email: str) -> str:
         )
     name = f"{user.get('firstName', '')} {user.get('lastName', '')}".strip() or email
     return f"The run-as user {email} ({name}) is an active SmartRecruiters administrator."
+
+
+def host_key_fetch(*, host: str, port: int, timeout: float) -> sftp.HostKey:
+    """The host key the server at ``host:port`` presents, to show before it is pinned.
+
+    Nothing is sent but the SSH greeting (no login, no password, no key), and nothing is
+    saved: the person checks the fingerprint with the server's administrator and pins the key
+    on the schedule's form. Raises ``SftpError`` with a message that names the server.
+    """
+    return sftp.fetch_host_key(host.strip(), port, timeout=timeout)
 
 
 @dataclass

@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Page, expect
 
+from scheduler.models import Schedule
+from scheduler.sftp import parse_host_keys
 from user2smart.companies.models import Membership
 from user2smart.companies.services import company_save
 from user2smart.companies.signin import SmartRecruitersPerson, signin_member
@@ -73,3 +75,37 @@ def test_members_who_signed_in_with_smartrecruiters_show_by_name_and_email(
     expect(page.locator("#result_list")).to_contain_text("helena.admin@acme.example")
     expect(page.locator("#result_list")).not_to_contain_text("sr-64b7")
     assert Membership.objects.get().user.username.startswith("sr-")
+
+
+def test_a_new_schedule_pins_the_host_key_fetched_from_the_add_form(
+    operator_page, screens, acme, sftp_server
+):
+    page = operator_page
+    page.goto("/admin/scheduler/schedule/add/")
+    page.locator("#id_company").select_option(label="Acme Demo")
+    page.locator("#id_name").fill("nightly")
+    page.locator("#id_cron").fill("0 2 * * *")
+    page.locator("#id_run_as_email").fill("admin@acme.example")
+    page.locator("#id_sftp_host").fill(sftp_server.host)
+    page.locator("#id_sftp_port").fill(str(sftp_server.port))
+    page.locator("#id_sftp_username").fill(sftp_server.username)
+    page.locator("#id_sftp_password").fill(sftp_server.password)
+    page.locator("#id_file_path").fill("/in/users.csv")
+    page.locator("#id_log_dir").fill("/logs")
+    page.locator("#id_log_prefix").fill("users")
+
+    page.get_by_role("button", name="Fetch the host key").click()
+
+    fingerprint = parse_host_keys(sftp_server.host_key)[0].fingerprint
+    expect(page.locator(".host-key-fingerprint")).to_have_text(fingerprint)
+    screens.take(page, "host key fetched")
+    expect(page.locator("#id_host_key")).to_have_value("")  # not before it is confirmed
+    page.get_by_role("button", name="The fingerprint matches: pin this key").click()
+    expect(page.locator("#id_host_key")).to_have_value(sftp_server.host_key)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    screens.take(page, "saved")
+    schedule = Schedule.objects.get()
+    assert (schedule.enabled, schedule.host_key) == (True, sftp_server.host_key)
+    assert schedule.sftp_password == sftp_server.password

@@ -16,12 +16,14 @@ from scheduler.cron import next_runs
 from scheduler.models import Schedule, ScheduleFire
 from scheduler.services import queue
 from scheduler.sftp import parse_host_keys
+from tests.fixtures.services import free_port
 from tests.fixtures.sshd import SftpServer
 from tests.scheduler.conftest import make_schedule, public_key_line, schedule_values
 from user2smart.dbclock import db_now
 
 LIST = reverse("admin:scheduler_schedule_changelist")
 ADD = reverse("admin:scheduler_schedule_add")
+HOST_KEY = reverse("admin:scheduler_schedule_host_key")
 Outcome = ScheduleFire.Outcome
 
 
@@ -360,3 +362,77 @@ def test_the_admin_offers_no_page_of_beat_entries_of_its_own(admin_client, acme)
         assert name not in index
     assert beat_list.status_code == 404
     assert PeriodicTask.objects.get() == schedule.periodic_task  # beat still has its entry
+
+
+def test_a_password_typed_is_kept_when_the_form_comes_back_with_an_error(
+    admin_client, acme
+) -> None:
+    response = admin_client.post(
+        ADD, form_data(company=acme.pk, sftp_password="typed-Passw0rd", cron="60 * * * *")
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="sftp_password" value="typed-Passw0rd"' in page
+    assert not Schedule.objects.exists()
+
+
+def test_the_stored_password_never_comes_back_with_an_error(admin_client, acme) -> None:
+    schedule = make_schedule(acme, sftp_password="s3cret-Passw0rd")
+
+    response = admin_client.post(change_url(schedule), form_data(schedule, cron="60 * * * *"))
+
+    assert response.status_code == 200
+    assert "s3cret-Passw0rd" not in response.content.decode()
+
+
+def test_the_add_form_fetches_the_servers_host_key_to_pin(
+    admin_client, sftp_server: SftpServer
+) -> None:
+    add_page = admin_client.get(ADD).content.decode()
+    assert "Fetch the host key" in add_page
+
+    response = admin_client.post(
+        HOST_KEY, {"sftp_host": sftp_server.host, "sftp_port": sftp_server.port}
+    )
+
+    shown = response.content.decode()
+    fingerprint = parse_host_keys(sftp_server.host_key)[0].fingerprint
+    assert sftp_server.host_key in shown
+    assert fingerprint in shown
+    assert "Check this fingerprint with the server's administrator" in shown
+    assert not Schedule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"sftp_host": ""}, "Give the SFTP host first, then fetch its host key."),
+        ({"sftp_host": "127.0.0.1", "sftp_port": "99999"}, "whole number from 1 to 65535"),
+        (
+            {"sftp_host": "127.0.0.1", "sftp_port": "free"},
+            "Could not connect to the SFTP server at 127.0.0.1:",
+        ),
+    ],
+)
+def test_fetching_the_host_key_says_what_went_wrong(admin_client, posted, message) -> None:
+    if posted.get("sftp_port") == "free":
+        posted = {**posted, "sftp_port": free_port(), "connect_timeout": 2}
+
+    response = admin_client.post(HOST_KEY, posted)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_saving_enabled_without_a_key_says_what_to_do_next(admin_client, acme) -> None:
+    refused = admin_client.post(ADD, form_data(company=acme.pk, sftp_password="pw", host_key=""))
+    saved = admin_client.post(
+        ADD, form_data(company=acme.pk, sftp_password="pw", host_key="", enabled=None)
+    )
+
+    error = refused.context["adminform"].form.errors["host_key"][0]
+    assert '"Fetch the host key" shows it' in error
+    assert "untick Enabled to save the schedule now" in error
+    assert saved.status_code == 302
+    assert Schedule.objects.get().enabled is False
