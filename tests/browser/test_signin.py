@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.checks import assert_accessible
-from tests.fixtures.emulator import SIGNIN_APP_ID, SIGNIN_APP_SECRET
+from tests.fixtures.emulator import SIGNIN_APP_ID, SIGNIN_APP_SECRET, acme_company, default_state
 from tests.web.conftest import PASSWORD
 from user2smart.companies.services import company_issue_access_key
 
@@ -36,6 +36,7 @@ def test_the_right_password_opens_the_company_s_pages(page, screens, acme_admin)
     expect(page.locator(".topbar .connection")).to_contain_text(
         "Connected to SmartRecruiters as Erin Admin"
     )
+    expect(page.locator(".topbar .person")).to_have_text("Signed in as Hr.Admin")
 
 
 def test_a_wrong_password_is_refused_in_words(page, screens, acme_admin):
@@ -86,6 +87,35 @@ def test_an_administrator_signs_in_with_smartrecruiters(page, screens, emulator,
     assert_accessible(page, page.get_by_role("button", name="Upload"))
     expect(page.locator(".topbar .company")).to_have_text("Acme Demo")
     expect(page.locator(".topbar .connection")).to_contain_text("Connected to SmartRecruiters")
+
+
+def test_the_header_says_who_is_signed_in_apart_from_the_connection(
+    page, screens, emulator, access_key
+):
+    acme = acme_company()
+    acme["users"].append(
+        {
+            "id": "65a0000000000000000000aa",
+            "email": "helena.ortiz@acme.example",
+            "firstName": "Helena",
+            "lastName": "Ortiz",
+            "systemRole": {"id": "ADMINISTRATOR"},
+            "language": {"code": "en"},
+            "active": True,
+        }
+    )
+    emulator.reset(default_state(acme=acme))
+
+    sign_in_with_smartrecruiters_as(
+        page, screens, emulator, access_key, "Helena Ortiz <helena.ortiz@acme.example> - Acme Demo"
+    )
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("New import")
+    screens.take(page, "signed in as helena")
+    expect(page.locator(".topbar .person")).to_have_text("Signed in as Helena Ortiz")
+    expect(page.locator(".topbar .connection")).to_contain_text(
+        "Connected to SmartRecruiters as Erin Admin"
+    )
 
 
 def test_a_user_who_is_not_an_administrator_is_refused_on_the_page(

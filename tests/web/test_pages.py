@@ -86,6 +86,20 @@ def test_the_header_says_who_the_company_is_connected_as(acme_browser):
     assert b"Connected to SmartRecruiters as Erin Admin" in response.content
 
 
+def test_the_header_says_who_is_signed_in_by_name_then_email(django_user_model, company_a):
+    named = make_member(django_user_model, "h.ortiz", company_a)
+    named.first_name, named.last_name = "Helena", "Ortiz"
+    named.save()
+    unnamed = make_member(django_user_model, "sr-64b7f0c2a1d3", company_a)
+    unnamed.first_name, unnamed.email = "", "sam.lee@acme.example"
+    unnamed.save()
+
+    assert b"Signed in as <strong>Helena Ortiz</strong>" in signed_in(named).get("/help/").content
+    page = signed_in(unnamed).get("/help/").content
+    assert b"Signed in as <strong>sam.lee@acme.example</strong>" in page
+    assert b"sr-64b7f0c2a1d3" not in page
+
+
 def test_the_header_says_when_smartrecruiters_cannot_be_reached(browser_a):
     response = browser_a.get(reverse("imports:help"))
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from user2smart.companies.connection import check_connection
-from user2smart.companies.models import Company
+from user2smart.companies.models import Company, person_name
 
 SESSION_KEY = "company_id"
 CONNECTION_CACHE_SECONDS = 300
@@ -77,10 +77,12 @@ def layout_context(request: HttpRequest) -> dict:
     """Template context for the page header (a context processor)."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
+    signed_in_as = person_name(request.user)
     company = getattr(request, "company", None) or current_company(request)
     if company is None:
-        return {"companies": []}
+        return {"companies": [], "signed_in_as": signed_in_as}
     return {
+        "signed_in_as": signed_in_as,
         "current_company": company,
         "companies": list(companies_of(request.user)),
         "connection": connection_status(company),

@@ -137,6 +137,12 @@ def person_label(user) -> str:
     return name or user.email or user.get_username()
 
 
+def person_name(user) -> str:
+    """Who a user is, for the person themself: "First Last" (for people who signed in with
+    SmartRecruiters, their SmartRecruiters name), else their email, else their user name."""
+    return user.get_full_name() or user.email or user.get_username()
+
+
 class Membership(models.Model):
     """A person who may act for a company on the web pages."""
 
