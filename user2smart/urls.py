@@ -12,6 +12,7 @@ admin.site.site_title = "User2Smart"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("signin/", company_views.SignInView.as_view(), name="signin"),
     path(
         "signin/smartrecruiters/",

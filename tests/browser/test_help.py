@@ -38,3 +38,18 @@ def test_the_csv_format_page_reads_as_a_page_and_links_to_roles_and_groups(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Roles & access groups")
     screens.take(page, "roles and groups")
+
+
+def test_every_page_has_an_icon_and_favicon_ico_answers(admin_page, screens):
+    page = admin_page
+    page.goto("/help/")
+    screens.take(page, "help")
+
+    icons = page.eval_on_selector_all(
+        "link[rel=icon]", "(links) => links.map((link) => link.getAttribute('href'))"
+    )
+    assert icons, "no icon named in the page"
+    for href in [*icons, "/favicon.ico"]:
+        response = page.request.get(href)
+        assert response.status == 200, href
+        assert response.headers["content-type"].startswith("image/"), href

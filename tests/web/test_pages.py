@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -98,6 +101,17 @@ def test_the_header_says_who_is_signed_in_by_name_then_email(django_user_model, 
     page = signed_in(unnamed).get("/help/").content
     assert b"Signed in as <strong>sam.lee@acme.example</strong>" in page
     assert b"sr-64b7f0c2a1d3" not in page
+
+
+@pytest.mark.django_db
+def test_favicon_ico_leads_to_the_site_s_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("/user2smart/favicon.ico")
+    icon = finders.find("user2smart/favicon.ico")
+    assert icon is not None
+    assert Path(icon).read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 def test_the_header_says_when_smartrecruiters_cannot_be_reached(browser_a):
