@@ -23,6 +23,9 @@ CHANGED_OUTSIDE = (
     "those changes."
 )
 
+# Roles that see everything in SmartRecruiters whatever their access groups.
+FULL_ACCESS_ROLES = frozenset({"EXTENDED", "ADMINISTRATOR"})
+
 ReadLocation = Callable[[DirectoryUser], Mapping[str, Any] | None]
 
 
@@ -71,7 +74,7 @@ class Planner:
             # PlannedRow's fields in order (positional: once per row of large files).
             return PlannedRow(
                 row.line, row.email, row.first_name, row.last_name, Action.CREATE, None, {},
-                steps, [], row.source,
+                steps, [], row.source, _groups_warning(row.system_role_id, steps),
             )  # fmt: skip
         if not self._updates:
             return _error(row, [_already_exists(row, user, by_old_email)])
@@ -84,7 +87,10 @@ class Planner:
             user = self.directory.set_location(user, self._read_location(user))
         changes, steps = _update_steps(row, user, email_changes)
         action = Action.UPDATE if steps else Action.UNCHANGED
-        note = CHANGED_OUTSIDE if user.changed_outside and steps else ""
+        notes = [CHANGED_OUTSIDE] if user.changed_outside and steps else []
+        role = user.system_role_id if row.ignore_role_on_update else row.system_role_id
+        warning = _groups_warning(role or user.system_role_id, steps)
+        note = " ".join([*notes, warning] if warning else notes)
         return PlannedRow(
             row.line, row.email, row.first_name, row.last_name, action, user.id, changes, steps,
             [], row.source, note,
@@ -272,6 +278,16 @@ def _updated_location(row: UserRow, current: Location | None) -> Location | None
 
 
 # Messages --------------------------------------------------------------------------------------
+
+
+def _groups_warning(role: str | None, steps: list[Step]) -> str:
+    """A warning for a row that adds access groups to a user whose role sees everything."""
+    if role not in FULL_ACCESS_ROLES or not any(s.kind is StepKind.ADD_TO_GROUPS for s in steps):
+        return ""
+    return (
+        f"Warning: users with the role {role} see everything in SmartRecruiters whatever their "
+        "access groups, so the groups given here restrict nothing."
+    )
 
 
 def _duplicate_error(line: int, column: str, value: str, first: int) -> RowError:

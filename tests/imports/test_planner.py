@@ -447,6 +447,54 @@ def test_groups_are_set_to_exactly_the_listed_ones():
     assert planned.changes == {"accessGroups": [[SALES], [ENGINEERING, PRODUCT]]}
 
 
+GROUPS_WARNING = "see everything in SmartRecruiters whatever their access groups"
+
+
+@pytest.mark.parametrize("role", ["EXTENDED", "ADMINISTRATOR"])
+def test_groups_given_to_a_role_that_sees_everything_are_warned_about(role):
+    created, updated = plan(
+        cells(systemRoleId=role, accessGroupId="Engineering"),
+        alice(systemRoleId=role, accessGroupId="Sales EMEA|Engineering"),
+    )
+
+    for planned in (created, updated):
+        assert planned.note == (
+            f"Warning: users with the role {role} see everything in SmartRecruiters whatever "
+            "their access groups, so the groups given here restrict nothing."
+        )
+        assert planned.message.endswith(planned.note)
+    assert created.action is Action.CREATE
+    assert updated.action is Action.UPDATE
+
+
+def test_groups_follow_the_role_the_user_keeps_with_a_bang_role_column():
+    directory = sample_directory()
+    user = directory.users[ALICE]
+    directory.users[ALICE] = DirectoryUser(**{**_fields(user), "system_role_id": "EXTENDED"})
+
+    kept, standard = plan(
+        alice(systemRoleId="STANDARD", accessGroupId="Sales EMEA|Engineering"),
+        cells(systemRoleId="STANDARD", accessGroupId="Engineering"),
+        ignored=("systemRoleId",),
+        directory=directory,
+    )
+
+    assert GROUPS_WARNING in kept.note
+    assert standard.note == ""
+
+
+def test_no_warning_without_groups_given_or_for_a_standard_user():
+    no_groups, standard, unchanged = plan(
+        cells(systemRoleId="EXTENDED"),
+        alice(accessGroupId="Sales EMEA|Engineering"),
+        bob(email="carla.ruiz@acme.example", firstName="Carla", lastName="Ruiz"),
+    )
+
+    assert GROUPS_WARNING not in no_groups.message
+    assert GROUPS_WARNING not in standard.message
+    assert GROUPS_WARNING not in unchanged.message
+
+
 def test_listing_the_current_groups_in_another_order_changes_nothing():
     directory = sample_directory()
     user = directory.users[ALICE]
