@@ -8,6 +8,8 @@ from django.conf import settings
 from imports.csvfile import CsvFileError
 from imports.models import Missing, Mode
 from imports.options import (
+    ALL_OR_NOTHING_HELP,
+    ALL_OR_NOTHING_LABEL,
     DELIMITER_CHOICES,
     ENCODING_CHOICES,
     HEADER_CHOICES,
@@ -61,6 +63,9 @@ class ImportForm(forms.Form):
         required=False,
         initial=True,
         help_text="Shows what will happen to each user; nothing changes until you click Apply.",
+    )
+    all_or_nothing = forms.BooleanField(
+        label=ALL_OR_NOTHING_LABEL, required=False, initial=False, help_text=ALL_OR_NOTHING_HELP
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -57,6 +57,10 @@ class ImportRun(models.Model):
         help_text="The most deactivations by absence this run may apply: asked for the run, or "
         "the company's limit when it was planned.",
     )
+    all_or_nothing = models.BooleanField(
+        default=False,
+        help_text="Apply only if the whole file is valid: a row with an error stops every row.",
+    )
 
     # What was asked (auto or a value) and what was found in the file.
     options = models.JSONField(default=dict, blank=True)
@@ -124,6 +128,17 @@ class ImportRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def refused(self) -> bool:
+        """All or nothing found rows with errors in the plan: nothing was sent (the run was
+        planned, then failed without starting)."""
+        return (
+            self.all_or_nothing
+            and self.status == self.Status.FAILED
+            and self.started_at is None
+            and self.rows_total > 0
+        )
 
     @property
     def result(self) -> str:

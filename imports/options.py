@@ -33,3 +33,10 @@ ENCODING_CHOICES = [
 # On the command line, where a tab is hard to type: the word, then the value stored.
 CLI_DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "|": "|"}
 CLI_QUOTECHARS = {"auto": "auto", '"': '"', "'": "'", "none": "none"}
+
+# Apply only a file without errors: off by default (the original tool applied each valid row).
+ALL_OR_NOTHING_LABEL = "All or nothing"
+ALL_OR_NOTHING_HELP = (
+    "Apply only if the whole file is valid: when any row has an error (a duplicate included), "
+    "nothing is sent and every row is reported not sent."
+)

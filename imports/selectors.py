@@ -66,6 +66,7 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
         },
         "missing": run.missing,
         "held": run.held,
+        "allOrNothing": run.all_or_nothing,
     }
     if run.missing == Missing.DEACTIVATE:
         document["leftAlone"] = run.left_alone
@@ -127,8 +128,11 @@ def line_document(line: logs.LogLine) -> dict[str, Any]:
 
 
 def exit_code(run: ImportRun, document: dict[str, Any]) -> int:
-    """The commands' exit code: 0 every row fine, 1 some rows have errors, 2 nothing imported."""
+    """The commands' exit code: 0 every row fine, 1 some rows have errors, 2 nothing imported
+    (the file failed, or all or nothing refused a file with errors)."""
     if "counts" not in document or (run.status == ImportRun.Status.FAILED and not run.rows_total):
+        return 2
+    if run.refused:
         return 2
     return 0 if document["result"] == "V" else 1
 

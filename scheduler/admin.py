@@ -62,6 +62,7 @@ class ScheduleAdmin(admin.ModelAdmin):
                     "run_as_email",
                     "mode",
                     "missing",
+                    "all_or_nothing",
                     "header",
                     "delimiter",
                     "quotechar",

@@ -68,6 +68,7 @@ class ScheduleForm(forms.ModelForm):
             "notify_emails",
             "mode",
             "missing",
+            "all_or_nothing",
             "header",
             "delimiter",
             "quotechar",

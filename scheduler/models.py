@@ -18,7 +18,13 @@ from django_celery_beat.models import PeriodicTask
 
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun, Missing, Mode
-from imports.options import DELIMITER_CHOICES, HEADER_CHOICES, QUOTECHAR_CHOICES
+from imports.options import (
+    ALL_OR_NOTHING_HELP,
+    ALL_OR_NOTHING_LABEL,
+    DELIMITER_CHOICES,
+    HEADER_CHOICES,
+    QUOTECHAR_CHOICES,
+)
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE, clean_options
 from scheduler.cron import CronError, get_zone, parse_cron
 from scheduler.sftp import SftpSettings, SftpSettingsError, load_private_key, parse_host_keys
@@ -139,6 +145,11 @@ class Schedule(models.Model):
         help_text="Deactivate them: every active user with no row in the file is deactivated "
         "(full sync). Above the company's deactivation limit none is: they are held, and the "
         "notify addresses are emailed. Not with the Create mode.",
+    )
+    all_or_nothing = models.BooleanField(
+        ALL_OR_NOTHING_LABEL.lower(),
+        default=False,
+        help_text=ALL_OR_NOTHING_HELP + " The log says why, and the notify addresses are emailed.",
     )
     header = models.CharField(
         "header present", max_length=5, choices=HEADER_CHOICES, default="auto"

@@ -45,12 +45,14 @@ def run_start(
     enqueue: bool = True,
     missing: str = Missing.KEEP,
     deactivation_limit: int | None = None,
+    all_or_nothing: bool = False,
 ) -> ImportRun:
     """Store the file and create its run; planning starts in a worker after commit.
 
     Returns at once whatever the file's size. A file over the size limit makes a run that has
     already failed, with the reason, so every attempt is in the history. With `enqueue=False`
     the caller plans the run itself (`run_plan`), e.g. a dry run on the command line.
+    With `all_or_nothing`, a plan with any row in error sends nothing (`planning`).
     """
     if mode not in Mode.values:
         raise ValueError(f"Unknown mode {mode!r}")
@@ -70,6 +72,7 @@ def run_start(
             dry_run=dry_run,
             missing=missing,
             deactivation_limit=deactivation_limit,
+            all_or_nothing=all_or_nothing,
             options=clean_options(options),
             file_name=file_name[:255],
         )

@@ -2,7 +2,8 @@
 
 Nothing is sent to SmartRecruiters but reads. A dry run (preview) stops here; otherwise the run
 goes on at once. A file-level problem, or a directory that cannot be read, fails the run before
-any change, with the reason.
+any change, with the reason. A run asked to be all or nothing whose plan has a row in error
+fails here too, before any row is queued: every row it would have sent is "not sent" (`_refuse`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -104,6 +106,7 @@ def run_plan(*, run_id: int) -> None:
 
     if run.status == ImportRun.Status.RUNNING:
         run_dispatch(run_id=run.pk)
+    if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.FAILED):
         run_finish(run_id=run.pk)
 
 
@@ -245,10 +248,46 @@ def _store_plan(run: ImportRun, planned: Iterator[PlannedRow], *, limit: int) ->
     run.planned_at = now
     if run.dry_run:
         run.status = ImportRun.Status.PLANNED
+    elif run.all_or_nothing and run.count_error:
+        run.save()
+        _refuse(run)
+        return
     else:
         run.status = ImportRun.Status.RUNNING
         run.started_at = now
     run.save()
+
+
+def all_or_nothing_message(errors: int) -> str:
+    rows = "1 row has errors" if errors == 1 else f"{errors} rows have errors"
+    return f"Nothing was applied because {rows}; fix them or turn off 'all or nothing'."
+
+
+def _refuse(run: ImportRun) -> None:
+    """All or nothing, and the plan has rows in error: nothing is sent. Every row that would
+    have been sent (held deactivations too) ends "not sent", not to be retried; the run fails
+    without starting. Called in the transaction that stored the plan, or that locked the
+    previewed run, so no row is ever queued."""
+    message = all_or_nothing_message(run.count_error)
+    skip = {
+        "status": ImportRow.Status.SKIPPED,
+        "message": f"Not sent: {message[0].lower()}{message[1:]}",
+        "transient": False,
+        "updated_at": Now(),
+    }
+    rows = ImportRow.objects.filter(run_id=run.pk)
+    pending = rows.filter(status=ImportRow.Status.PENDING).update(**skip)
+    held = rows.filter(status=ImportRow.Status.HELD).update(**skip)  # already counted done
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.FAILED,
+        error=message,
+        started_at=None,
+        held=0,
+        rows_done=F("rows_done") + pending,
+        rows_skipped=F("rows_skipped") + pending + held,
+    )
+    run.refresh_from_db()
+    log.info("run %s: all or nothing, %s rows in error, nothing sent", run.pk, run.count_error)
 
 
 def _row(run: ImportRun, planned: PlannedRow) -> ImportRow:
@@ -282,11 +321,22 @@ def _fail(run: ImportRun, reason: str) -> None:
 
 
 def run_apply(*, run_id: int) -> bool:
-    """Apply a previewed plan. False when the run is no longer waiting for it."""
-    started = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.PLANNED).update(
-        status=ImportRun.Status.RUNNING, started_at=timezone.now(), dry_run=False
-    )
-    if started:
+    """Apply a previewed plan. False when the run is no longer waiting for it.
+
+    An all or nothing run whose plan has rows in error sends nothing: it fails at once.
+    """
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != ImportRun.Status.PLANNED:
+            return False
+        run.dry_run = False
+        if run.all_or_nothing and run.count_error:
+            run.save(update_fields=["dry_run"])
+            _refuse(run)
+        else:
+            run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
+            run.save(update_fields=["status", "started_at", "dry_run"])
+    if run.status == ImportRun.Status.RUNNING:
         run_dispatch(run_id=run_id)
-        run_finish(run_id=run_id)
-    return bool(started)
+    run_finish(run_id=run_id)
+    return True

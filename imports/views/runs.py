@@ -81,6 +81,7 @@ def new_import(request: HttpRequest) -> HttpResponse:
                     dry_run=form.cleaned_data["preview"],
                     created_by=request.user,
                     missing=form.cleaned_data["missing"],
+                    all_or_nothing=form.cleaned_data["all_or_nothing"],
                 )
             except ValueError as exc:  # a choice the service refuses: say why, keep the form
                 form.add_error(None, str(exc))
@@ -157,7 +158,9 @@ def run_rows(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_apply(request: HttpRequest, run_id: int) -> HttpResponse:
     run = owned(request, PAGE_RUNS, run_id)
     if services.run_apply(run_id=run.pk):
-        messages.success(request, "The changes are being sent to SmartRecruiters.")
+        run.refresh_from_db()
+        if not run.refused:  # else the page says why nothing was applied
+            messages.success(request, "The changes are being sent to SmartRecruiters.")
     else:
         messages.error(request, "This preview can no longer be applied.")
     return redirect("imports:run", run_id=run.pk)

@@ -202,6 +202,7 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
                 file_name=posixpath.basename(schedule.file_path),
                 mode=schedule.mode,
                 missing=schedule.missing,
+                all_or_nothing=schedule.all_or_nothing,
                 source=ImportRun.Source.SCHEDULE,
                 options=schedule.csv_options,
                 dry_run=False,

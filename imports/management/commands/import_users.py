@@ -1,6 +1,7 @@
 """`manage.py import_users FILE --company SLUG`: import a CSV file, or preview it (--dry-run).
 
-Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed.
+Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed, or
+--all-or-nothing refused a file with errors (nothing was applied).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from imports import services
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun, Missing, Mode
-from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS
+from imports.options import ALL_OR_NOTHING_HELP, CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.selectors import exit_code, run_document
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
 from imports.services.planning import held_message
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             help="with --missing deactivate: this run may deactivate up to N people (instead of "
             "the company's limit)",
         )
+        parser.add_argument("--all-or-nothing", action="store_true", help=ALL_OR_NOTHING_HELP)
         parser.add_argument("--header", choices=["auto", "yes", "no"], default="auto")
         parser.add_argument("--delimiter", choices=list(CLI_DELIMITERS), default="auto")
         parser.add_argument("--quotechar", choices=list(CLI_QUOTECHARS), default="auto")
@@ -93,6 +95,7 @@ class Command(BaseCommand):
                     enqueue=not dry_run,
                     missing=options["missing"],
                     deactivation_limit=options["allow_deactivations"],
+                    all_or_nothing=options["all_or_nothing"],
                 )
         except (CsvFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
@@ -137,6 +140,8 @@ class Command(BaseCommand):
             write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
             return
         counts = document["counts"]
+        if run.refused:
+            write(f"Run {run.pk}: X, {run.error}")
         missing = ""
         if run.missing == Missing.DEACTIVATE:
             missing = f", {counts['deactivate']} not in the file"
@@ -151,7 +156,7 @@ class Command(BaseCommand):
             f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
             f"{'header' if run.has_header else 'no header'})"
         )
-        if run.error:
+        if run.error and not run.refused:
             write(f"Stopped: {run.error}")
         failed = [row for row in document["rows"] if row["result"] == "ERROR"]
         for row in failed[:20]:

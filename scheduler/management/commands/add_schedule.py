@@ -35,6 +35,11 @@ class Command(BaseCommand):
             help="active users with no row in the file: keep them (default) or deactivate them "
             "(full sync, within the company's deactivation limit)",
         )
+        parser.add_argument(
+            "--all-or-nothing",
+            action=BooleanOptionalAction,
+            help="apply only a file without errors (--no-all-or-nothing: each valid row)",
+        )
         parser.add_argument("--run-as", help="email of a SmartRecruiters administrator")
         parser.add_argument("--host", help="SFTP host")
         parser.add_argument("--port", type=int, help="SFTP port (default 22)")
@@ -90,6 +95,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  mode {schedule.mode}; people missing from the file: "
             f"{schedule.get_missing_display().lower()}"
+            f"{'; all or nothing' if schedule.all_or_nothing else ''}"
         )
         login = "private key" if schedule.sftp_private_key else "password"
         self.stdout.write(
@@ -104,6 +110,7 @@ class Command(BaseCommand):
             "timezone": "timezone",
             "mode": "mode",
             "missing": "missing",
+            "all_or_nothing": "all_or_nothing",
             "run_as": "run_as_email",
             "host": "sftp_host",
             "port": "sftp_port",
