@@ -6,33 +6,15 @@ from __future__ import annotations
 from html import escape
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from imports.models import ImportRow, ImportRun
 from tests.web.conftest import wait_for
-from tests.web.test_runs_live import csv_rows, new_people, users_file
+from tests.web.test_runs_live import csv_rows, new_people, upload, users_file
 
 pytestmark = pytest.mark.integration
 
 MESSAGE = "Nothing was applied because 1 row has errors; fix them or turn off 'all or nothing'."
-
-
-def upload(browser, content: bytes, *, preview: bool, all_or_nothing: bool) -> int:
-    data = {
-        "file": SimpleUploadedFile("people.csv", content, content_type="text/csv"),
-        "mode": "upsert",
-        "header": "auto",
-        "delimiter": "auto",
-        "quotechar": "auto",
-        "encoding": "auto",
-        "preview": "on" if preview else "",
-    }
-    if all_or_nothing:
-        data["all_or_nothing"] = "on"
-    response = browser.post(reverse("imports:new"), data)
-    assert response.status_code == 302, response.content[:500]
-    return ImportRun.objects.latest("created_at").pk
 
 
 def ended(run_id: int) -> ImportRun:
@@ -60,7 +42,7 @@ def test_with_all_or_nothing_a_duplicate_row_stops_every_row(acme_browser, emula
     emulator.clear_stats()
 
     run_id = upload(
-        acme_browser, three_new_people_and_a_duplicate(), preview=False, all_or_nothing=True
+        acme_browser, three_new_people_and_a_duplicate(), preview=False, all_or_nothing="on"
     )
     run = ended(run_id)
     page = acme_browser.get(reverse("imports:run", args=[run_id])).content.decode()
@@ -87,7 +69,7 @@ def test_without_all_or_nothing_the_valid_rows_are_applied(acme_browser, emulato
     emulator.clear_stats()
 
     run_id = upload(
-        acme_browser, three_new_people_and_a_duplicate(), preview=False, all_or_nothing=False
+        acme_browser, three_new_people_and_a_duplicate(), preview=False, all_or_nothing=""
     )
     run = ended(run_id)
 
@@ -100,7 +82,7 @@ def test_a_preview_with_all_or_nothing_and_errors_cannot_be_applied(
     acme_browser, emulator, celery_worker
 ):
     run_id = upload(
-        acme_browser, three_new_people_and_a_duplicate(), preview=True, all_or_nothing=True
+        acme_browser, three_new_people_and_a_duplicate(), preview=True, all_or_nothing="on"
     )
     wait_for(lambda: ImportRun.objects.filter(pk=run_id, status="planned").exists(), "the preview")
     emulator.clear_stats()
@@ -120,7 +102,7 @@ def test_a_preview_with_all_or_nothing_and_errors_cannot_be_applied(
 
 
 def test_all_or_nothing_with_a_valid_file_applies_it(acme_browser, emulator, celery_worker):
-    run_id = upload(acme_browser, users_file(new_people(2)), preview=False, all_or_nothing=True)
+    run_id = upload(acme_browser, users_file(new_people(2)), preview=False, all_or_nothing="on")
     run = ended(run_id)
 
     assert (run.status, run.result) == ("finished", "V")

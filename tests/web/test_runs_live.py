@@ -52,7 +52,7 @@ def new_people(count: int) -> list[dict]:
     ]
 
 
-def upload(browser, content: bytes, *, preview: bool, mode: str = "upsert") -> int:
+def upload(browser, content: bytes, *, preview: bool, mode: str = "upsert", **fields: str) -> int:
     response = browser.post(
         reverse("imports:new"),
         {
@@ -63,6 +63,7 @@ def upload(browser, content: bytes, *, preview: bool, mode: str = "upsert") -> i
             "quotechar": "auto",
             "encoding": "auto",
             "preview": "on" if preview else "",
+            **fields,
         },
     )
     assert response.status_code == 302, response.content[:500]
