@@ -28,7 +28,24 @@ LOG_COLUMNS = (
     "result",
     "message",
     "smartRecruitersId",
+    "changes",
 )
+# Logs written before the `changes` column was added (still read back for their folded rows).
+_EARLIER_LOG_COLUMNS = LOG_COLUMNS[:-1]
+# What the pages and the log call each changed field, and how a location reads.
+FIELD_LABELS = {
+    "email": "Email",
+    "firstName": "First name",
+    "lastName": "Last name",
+    "systemRole": "System role",
+    "externalData": "External data",
+    "language": "Language",
+    "ssoIdentifier": "SSO identifier",
+    "location": "Location",
+    "accessGroups": "Access groups",
+    "active": "Active",
+}
+LOCATION_ORDER = ("countryCode", "regionCode", "city", "address", "postalCode")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PASSWORD = COLUMNS.index("password")
 
@@ -44,6 +61,29 @@ class LogLine(NamedTuple):
     result: str
     message: str
     smartrecruiters_id: str | None = None
+    changes: str = ""  # `Last name: Martin → Martin-Durand; ...` (``changes_words``)
+
+
+def value_words(value: Any) -> str:
+    """One old or new value of a change, as text."""
+    if value is None or value == "" or value == []:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):  # a location
+        parts = [str(value[key]) for key in LOCATION_ORDER if value.get(key)]
+        return ", ".join(parts) or "(empty)"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def changes_words(changes: Mapping[str, Sequence[Any]]) -> str:
+    """A row's changes as the run page shows them: `Last name: Martin → Martin-Durand; ...`."""
+    return "; ".join(
+        f"{FIELD_LABELS.get(name, name)}: {value_words(old)} → {value_words(new)}"
+        for name, (old, new) in changes.items()
+    )
 
 
 def neutralise(cell: Any) -> str:
@@ -80,6 +120,7 @@ def write_log(out: IO[bytes], lines: Iterable[LogLine], *, delimiter: str = ",")
                     entry.result,
                     neutralise(message),
                     neutralise(entry.smartrecruiters_id),
+                    neutralise(entry.changes),
                 ]
             )
             count += 1
@@ -93,20 +134,23 @@ def read_log(data: bytes) -> list[LogLine]:
     so writing the lines again gives the same file. A file that is not such a log gives ``[]``.
     """
     records = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
-    if tuple(next(records, ())) != LOG_COLUMNS:
+    header = tuple(next(records, ()))
+    if header not in (LOG_COLUMNS, _EARLIER_LOG_COLUMNS):
         return []
     lines: list[LogLine] = []
     for record in records:
-        if len(record) != len(LOG_COLUMNS) or not (record[0].isdigit() or record[0] == ""):
+        if len(record) != len(header) or not (record[0].isdigit() or record[0] == ""):
             return []
         if any(cell[:1] == "'" for cell in record):
             record = [_restored(cell) for cell in record]
-        number, email, first, last, action, result, message, sr_id = record
+        number, email, first, last, action, result, message, sr_id, *changes = record
         name = f"{first} {last}".strip()
         if name and message.startswith(name) and message[len(name) : len(name) + 2] == ": ":
             message = message[len(name) + 2 :]
         line = int(number) if number else None
-        lines.append(LogLine(line, email, first, last, action, result, message, sr_id))
+        lines.append(
+            LogLine(line, email, first, last, action, result, message, sr_id, "".join(changes))
+        )
     return lines
 
 

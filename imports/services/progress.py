@@ -17,6 +17,7 @@ import heapq
 import io
 import json
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -170,7 +171,15 @@ def _log_csv(run: ImportRun) -> bytes:
         folded = [line for line in earlier if is_folded_line(line)]
         rows = rows.exclude(FOLDED_ROWS)
     values = rows.order_by(*line_order()).values_list(
-        "line", "email", "first_name", "last_name", "action", "status", "message", "sr_user_id"
+        "line",
+        "email",
+        "first_name",
+        "last_name",
+        "action",
+        "status",
+        "message",
+        "sr_user_id",
+        "changes",
     )
     table = (_log_line(*row) for row in values.iterator(chunk_size=2000))
     out = io.BytesIO()
@@ -187,9 +196,11 @@ def _log_line(
     status: str,
     message: str,
     sr_id: str,
+    changes: dict[str, list[Any]],
 ) -> logs.LogLine:
     result = "OK" if status == ImportRow.Status.DONE else "ERROR"
-    return logs.LogLine(line, email, first, last, action, result, message, sr_id)
+    words = logs.changes_words(changes)
+    return logs.LogLine(line, email, first, last, action, result, message, sr_id, words)
 
 
 def _failed_rows_csv(run: ImportRun) -> str:

@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from imports import selectors
+from imports.logs import FIELD_LABELS, value_words
 from imports.models import ImportRow, ImportRun, MirroredUser
-from imports.views.present import FIELD_LABELS, RowView, row_view, started_by, value_words
+from imports.views.present import RowView, row_view, started_by
 from user2smart.companies.access import choose_company, companies_of, company_view
 
 PEOPLE_PER_PAGE = 50

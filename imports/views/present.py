@@ -8,22 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from imports.csvfile import Dialect
-from imports.logs import LogLine
+from imports.logs import FIELD_LABELS, LogLine, value_words
 from imports.models import ImportRow, ImportRun, Missing
 
-FIELD_LABELS = {
-    "email": "Email",
-    "firstName": "First name",
-    "lastName": "Last name",
-    "systemRole": "System role",
-    "externalData": "External data",
-    "language": "Language",
-    "ssoIdentifier": "SSO identifier",
-    "location": "Location",
-    "accessGroups": "Access groups",
-    "active": "Active",
-}
-LOCATION_ORDER = ("countryCode", "regionCode", "city", "address", "postalCode")
 ROW_RESULTS = {
     ImportRow.Status.DONE: "OK",
     ImportRow.Status.ERROR: "Error",
@@ -43,20 +30,6 @@ ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
 # The filters that may list folded rows, which the run's log holds: name -> the actions shown
 # (None: every action). The other filters never include a folded row.
 LOG_ROW_FILTERS: dict[str, str | None] = {"all": None, "unchanged": ImportRow.Action.UNCHANGED}
-
-
-def value_words(value: Any) -> str:
-    """One old or new value of a change, as text."""
-    if value is None or value == "" or value == []:
-        return "(empty)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):  # a location
-        parts = [str(value[key]) for key in LOCATION_ORDER if value.get(key)]
-        return ", ".join(parts) or "(empty)"
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
 
 
 @dataclass(frozen=True)

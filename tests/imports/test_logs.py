@@ -8,7 +8,16 @@ import io
 import pytest
 
 from imports.csvfile import COLUMNS, read_csv
-from imports.logs import LOG_COLUMNS, LogLine, log_message, neutralise, write_failed_rows, write_log
+from imports.logs import (
+    LOG_COLUMNS,
+    LogLine,
+    changes_words,
+    log_message,
+    neutralise,
+    read_log,
+    write_failed_rows,
+    write_log,
+)
 from imports.planner import Action, plan_rows
 from imports.rows import RowChecker, UserRow, check_records
 from tests.imports import DATA, SAMPLES, sample_directory
@@ -59,6 +68,7 @@ def test_the_log_has_its_header_and_one_line_per_row_in_utf8_with_bom():
                 "OK",
                 "Update lastName.",
                 "65a000000000000000000009",
+                "Last name: Muller → Müller",
             ),
         ],
     )
@@ -77,6 +87,7 @@ def test_the_log_has_its_header_and_one_line_per_row_in_utf8_with_bom():
             "ERROR",
             'Gloria Alyn: Selected role "Foo" does not exist in your SmartRecruiters company.',
             "",
+            "",
         ],
         [
             "3",
@@ -87,7 +98,33 @@ def test_the_log_has_its_header_and_one_line_per_row_in_utf8_with_bom():
             "OK",
             "Zoë Müller: Update lastName.",
             "65a000000000000000000009",
+            "Last name: Muller → Müller",
         ],
+    ]
+
+
+def test_changes_read_as_on_the_run_page():
+    words = changes_words(
+        {
+            "lastName": ["Muller", "Müller"],
+            "accessGroups": [[], ["g1", "g2"]],
+            "location": [None, {"countryCode": "FR", "city": "Paris"}],
+            "active": [False, True],
+        }
+    )
+
+    assert words == (
+        "Last name: Muller → Müller; Access groups: (empty) → g1, g2; "
+        "Location: (empty) → FR, Paris; Active: no → yes"
+    )
+
+
+def test_a_log_written_before_the_changes_column_still_reads_back():
+    earlier = "\ufeffline,email,firstName,lastName,action,result,message,smartRecruitersId\r\n"
+    earlier += "2,ann@x.example,Ann,Lee,unchanged,OK,Ann Lee: Already up to date.,a1\r\n"
+
+    assert read_log(earlier.encode()) == [
+        LogLine(2, "ann@x.example", "Ann", "Lee", "unchanged", "OK", "Already up to date.", "a1")
     ]
 
 
