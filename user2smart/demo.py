@@ -231,7 +231,7 @@ class Demo:
 
 
 def write_sample_file(path: Path) -> Path:
-    """A file for the demo company: creates, updates, a deactivation and one error to fix."""
+    """The demo company's sample file (``sample_rows``: 11 rows)."""
     import csv
 
     from imports.csvfile import COLUMNS

@@ -1,7 +1,9 @@
-"""The demo company in the bundled SmartRecruiters emulator: roles, access groups, ~50 users."""
+"""The demo company in the bundled SmartRecruiters emulator: roles, access groups, ~50 users
+and the people of the documentation's sample files."""
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import urllib.request
@@ -67,6 +69,59 @@ GROUPS = [
     {"id": "60497fe33e2b74a609b7e412", "name": "Engineering"},
     {"id": "60497fe33e2b74a609b7e413", "name": "People team"},
 ]
+# The people the sample files of the documentation assume (tests/data/csv/samples/directory.json):
+# uploading one of those files to the demo updates them or leaves them unchanged.
+SAMPLE_PEOPLE = [
+    {
+        "id": "65a000000000000000000001",
+        "email": "alice.martin@acme.example",
+        "firstName": "Alice",
+        "lastName": "Martin",
+        "systemRole": {"id": "STANDARD", "name": "Standard"},
+        "externalData": "E1001",
+        "language": {"code": "fr"},
+        "active": True,
+        "location": {
+            "countryCode": "FR",
+            "city": "Paris",
+            "address": "1 rue de Rivoli",
+            "postalCode": "75001",
+        },
+        "accessGroups": [{"id": "60497fe33e2b74a609b7e411", "name": "Sales EMEA"}],
+    },
+    {
+        "id": "65a000000000000000000002",
+        "email": "bob.keller@acme.example",
+        "firstName": "Bob",
+        "lastName": "Keller",
+        "systemRole": {"id": "EMPLOYEE", "name": "Employee"},
+        "externalData": "E1002",
+        "language": {"code": "de"},
+        "ssoIdentifier": "bkeller",
+        "active": True,
+        "accessGroups": [],
+    },
+    {
+        "id": "65a000000000000000000003",
+        "email": "carla.ruiz@acme.example",
+        "firstName": "Carla",
+        "lastName": "Ruiz",
+        "systemRole": {"id": "EXTENDED", "name": "Extended"},
+        "language": {"code": "es-MX"},
+        "active": False,
+        "accessGroups": [],
+    },
+    {
+        "id": "65a000000000000000000004",
+        "email": "admin@acme.example",
+        "firstName": "Erin",
+        "lastName": "Admin",
+        "systemRole": {"id": "ADMINISTRATOR", "name": "Administrator"},
+        "language": {"code": "en"},
+        "active": True,
+        "accessGroups": [],
+    },
+]
 SIGNIN_APP_ID = "user2smart-demo-signin"
 SIGNIN_APP_SECRET = "demo-signin-secret"  # a secret of the local emulator only  # noqa: S105
 
@@ -104,6 +159,7 @@ def demo_company(api_key: str) -> dict:
                 "accessGroups": [{"id": g["id"], "name": g["name"]} for g in groups],
             }
         )
+    users.extend(copy.deepcopy(SAMPLE_PEOPLE))
     return {
         "id": "acme-demo",
         "name": "Acme Demo",
@@ -118,7 +174,8 @@ def demo_company(api_key: str) -> dict:
 
 
 def sample_rows() -> list[dict[str, str]]:
-    """The demo's sample file: three updates, five new people, a deactivation, one error."""
+    """The demo's sample file, 11 rows: three updates, a deactivation, one unchanged person,
+    five new people and one row with an error."""
     users = demo_company("unused")["users"]
     rows = []
     for user in users[1:4]:
