@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.csvfile import CsvFileError
+from imports.management.runoutput import run_report, run_wait
 from imports.models import ImportRun, Missing, Mode
 from imports.options import ALL_OR_NOTHING_HELP, CLI_DELIMITERS, CLI_QUOTECHARS
-from imports.selectors import exit_code, run_document
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
-from imports.services.planning import held_message
 from user2smart.companies.models import Company
 from user2smart.health import workers_listening
-
-POLL_SECONDS = 0.5
 
 
 class Command(BaseCommand):
@@ -106,73 +102,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"run": run.pk}) if options["json"] else str(run.pk))
             return
         else:
-            self._wait(run, show_progress=not options["json"] and sys.stderr.isatty())
-
-        run.refresh_from_db()
-        document = run_document(run)
-        if options["json"]:
-            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
-        else:
-            self._summary(run, document)
-        code = exit_code(run, document)
+            run_wait(run, show_progress=not options["json"] and sys.stderr.isatty())
+        code = run_report(self, run, as_json=options["json"])
         if code:
             sys.exit(code)
-
-    def _wait(self, run: ImportRun, *, show_progress: bool) -> None:
-        started = time.monotonic()
-        while True:
-            run.refresh_from_db()
-            if run.finished_at is not None or run.status in (
-                ImportRun.Status.PLANNED,
-                ImportRun.Status.DISCARDED,
-            ):
-                break
-            if show_progress:
-                sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started))
-                sys.stderr.flush()
-            time.sleep(POLL_SECONDS)
-        if show_progress:
-            sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started) + "\n")
-
-    def _summary(self, run: ImportRun, document: dict) -> None:
-        write = self.stdout.write
-        if "counts" not in document:
-            write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
-            return
-        counts = document["counts"]
-        if run.refused:
-            write(f"Run {run.pk}: X, {run.error}")
-        missing = ""
-        if run.missing == Missing.DEACTIVATE:
-            missing = f", {counts['deactivate']} not in the file"
-        write(
-            f"Run {run.pk} ({run.get_status_display()}): {document['result']}  "
-            f"{counts['create']} to create, {counts['update']} to update, "
-            f"{counts['unchanged']} unchanged, {counts['error']} with errors{missing}"
-        )
-        if run.held:
-            write(f"Held: {held_message(missing=run.held, limit=run.deactivation_limit or 0)}")
-        write(
-            f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
-            f"{'header' if run.has_header else 'no header'})"
-        )
-        if run.error and not run.refused:
-            write(f"Stopped: {run.error}")
-        failed = [row for row in document["rows"] if row["result"] == "ERROR"]
-        for row in failed[:20]:
-            where = f"line {row['line']}" if row["line"] is not None else row["email"]
-            write(f"  {where}: {row['message']}")
-        if len(failed) > 20:
-            write(f"  ... and {len(failed) - 20} more (use --json for every row)")
-
-
-def _progress_line(run: ImportRun, elapsed: float) -> str:
-    total = max(run.rows_total, 1)
-    done = run.rows_done
-    width = 30
-    filled = int(width * done / total)
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (run.rows_total - done) / rate if rate > 0 else 0.0
-    bar = "#" * filled + "-" * (width - filled)
-    status = "planning" if run.status == ImportRun.Status.VALIDATING else f"{done}/{run.rows_total}"
-    return f"[{bar}] {status} rows, {rate:.1f} rows/s, {left:.0f} s left   "

@@ -1,0 +1,95 @@
+"""What the import commands print about a run: the wait with its progress line, then one JSON
+document (`--json`) or a summary, and the exit code.
+
+Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+from imports.models import ImportRun, Missing
+from imports.selectors import exit_code, run_document
+from imports.services.planning import held_message
+
+POLL_SECONDS = 0.5
+
+
+def run_wait(run: ImportRun, *, show_progress: bool) -> None:
+    """Until the run has ended (or its preview is planned); a progress line on stderr."""
+    started = time.monotonic()
+    while True:
+        run.refresh_from_db()
+        if run.finished_at is not None or run.status in (
+            ImportRun.Status.PLANNED,
+            ImportRun.Status.DISCARDED,
+        ):
+            break
+        if show_progress:
+            sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started))
+            sys.stderr.flush()
+        time.sleep(POLL_SECONDS)
+    if show_progress:
+        sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started) + "\n")
+
+
+def run_report(command: BaseCommand, run: ImportRun, *, as_json: bool) -> int:
+    """Print the run (one JSON document, or a summary); the command's exit code."""
+    run.refresh_from_db()
+    document = run_document(run)
+    if as_json:
+        command.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
+    else:
+        _summary(command, run, document)
+    return exit_code(run, document)
+
+
+def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
+    write = command.stdout.write
+    if "counts" not in document:
+        write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
+        return
+    counts = document["counts"]
+    if run.refused:
+        write(f"Run {run.pk}: X, {run.error}")
+    missing = ""
+    if run.missing == Missing.DEACTIVATE:
+        missing = f", {counts['deactivate']} not in the file"
+    write(
+        f"Run {run.pk} ({run.get_status_display()}): {document['result']}  "
+        f"{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['unchanged']} unchanged, {counts['error']} with errors{missing}"
+    )
+    if run.held:
+        write(f"Held: {held_message(missing=run.held, limit=run.deactivation_limit or 0)}")
+    if run.source == ImportRun.Source.UNDO:
+        write(f"Undoes: import {run.undoes_id}" if run.undoes_id else "Undoes: an import deleted")
+    else:
+        write(
+            f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
+            f"{'header' if run.has_header else 'no header'})"
+        )
+    if run.error and not run.refused:
+        write(f"Stopped: {run.error}")
+    failed = [row for row in document["rows"] if row["result"] == "ERROR"]
+    for row in failed[:20]:
+        where = f"line {row['line']}" if row["line"] is not None else row["email"]
+        write(f"  {where}: {row['message']}")
+    if len(failed) > 20:
+        write(f"  ... and {len(failed) - 20} more (use --json for every row)")
+
+
+def _progress_line(run: ImportRun, elapsed: float) -> str:
+    total = max(run.rows_total, 1)
+    done = run.rows_done
+    width = 30
+    filled = int(width * done / total)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (run.rows_total - done) / rate if rate > 0 else 0.0
+    bar = "#" * filled + "-" * (width - filled)
+    status = "planning" if run.status == ImportRun.Status.VALIDATING else f"{done}/{run.rows_total}"
+    return f"[{bar}] {status} rows, {rate:.1f} rows/s, {left:.0f} s left   "
