@@ -28,6 +28,7 @@ class ImportRun(models.Model):
         UPLOAD = "upload", "Upload"
         SCHEDULE = "schedule", "Schedule"
         COMMAND = "command", "Command line"
+        UNDO = "undo", "Undo"
 
     class Status(models.TextChoices):
         VALIDATING = "validating", "Checking the file"
@@ -60,6 +61,22 @@ class ImportRun(models.Model):
     all_or_nothing = models.BooleanField(
         default=False,
         help_text="Apply only if the whole file is valid: a row with an error stops every row.",
+    )
+
+    # An undo (source `undo`) puts back what this run applied: all of it, or only these people.
+    undoes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="undone_by",
+        help_text="The run this one undoes.",
+    )
+    undo_emails = models.JSONField(
+        default=list, blank=True, help_text="Undo only these people (lower-cased); empty: all."
+    )
+    undo_force = models.BooleanField(
+        default=False, help_text="Undo: overwrite fields changed since the run undone."
     )
 
     # What was asked (auto or a value) and what was found in the file.
