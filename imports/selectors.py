@@ -68,6 +68,8 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
         "held": run.held,
         "allOrNothing": run.all_or_nothing,
     }
+    if run.source == ImportRun.Source.UNDO:
+        document["undoes"] = run.undoes_id
     if run.missing == Missing.DEACTIVATE:
         document["leftAlone"] = run.left_alone
         document["deactivationLimit"] = run.deactivation_limit

@@ -11,6 +11,7 @@ The modules depend on each other one way (no import inside a function):
     sweeping -> progress, rowstate      the safety net
     retention -> control                fold ended runs' unchanged rows; delete old runs
     fullsync -> control, progress       apply the deactivations a run held back
+    planning -> undo -> fullsync, queue plan an undo from the rows of the run undone
 
 `queue` is the only module that sends import tasks; `rowstate` holds the hot-path SQL.
 """
@@ -29,6 +30,7 @@ from imports.services.mirror import mirror_refresh, mirror_refresh_start
 from imports.services.planning import run_apply, run_plan
 from imports.services.progress import rows_dispatch_due, run_dispatch, run_finish
 from imports.services.sweeping import sweep
+from imports.services.undo import undo_start
 
 __all__ = [
     "mirror_refresh",
@@ -47,4 +49,5 @@ __all__ = [
     "run_start",
     "run_stop",
     "sweep",
+    "undo_start",
 ]

@@ -22,11 +22,20 @@ from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions, read_csv
 from imports.models import ImportRow, ImportRun, Missing
-from imports.planner import Absence, Action, Directory, DirectoryUser, PlannedRow, plan_rows
+from imports.planner import (
+    Absence,
+    Action,
+    Directory,
+    DirectoryUser,
+    PlannedRow,
+    ReadLocation,
+    plan_rows,
+)
 from imports.rows import RejectedRow, RowChecker, UserRow, check_records
 from imports.services.intake import forget_file, open_file
 from imports.services.mirror import FullReader, Mirror, mirror_open, user_reader
 from imports.services.progress import run_dispatch, run_finish
+from imports.services.undo import undo_planned
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.smartrecruiters.client import SmartRecruitersClient
 
@@ -127,41 +136,10 @@ def _plan(run: ImportRun) -> None:
                 entity = mirror.read_full(read_user, user.id)
                 return entity.get("location") if entity is not None else None
 
-            with open_file(run) as handle:
-                csv_file = read_csv(
-                    handle,
-                    CsvOptions(**run.options),
-                    max_bytes=settings.IMPORT_MAX_FILE_BYTES,
-                    max_rows=settings.IMPORT_MAX_ROWS,
-                )
-                dialect = csv_file.dialect
-                run.encoding = dialect.encoding
-                run.delimiter = dialect.delimiter
-                run.quotechar = dialect.quotechar or ""
-                run.has_header = dialect.header
-                run.columns = list(dialect.header_names)
-                checker = RowChecker(
-                    roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
-                )
-                checked = _locations_first(
-                    check_records(csv_file, checker), directory, mirror, reader
-                )
-                absence = _absence(run, client) if run.missing == Missing.DEACTIVATE else None
-                planned = plan_rows(
-                    checked, run.mode, directory, read_location=read_location, absence=absence
-                )
-                if absence is not None:
-                    run.deactivation_limit = _deactivation_limit(run, directory)
-                if connection.vendor == "sqlite":
-                    # SQLite has one writer for the whole database: plan every row (and make
-                    # its reads) before taking the write lock, which uploads, pages and rows
-                    # would otherwise wait on for the whole plan. The demo's files are small.
-                    planned = iter(list(planned))
-                with transaction.atomic():
-                    _store_plan(run, planned, limit=run.deactivation_limit or 0)
-                    if absence is not None:
-                        run.left_alone = dict(absence.left_alone)
-                        run.save(update_fields=["left_alone"])
+            if run.source == ImportRun.Source.UNDO:
+                _plan_undo(run, directory, read_location)
+            else:
+                _plan_file(run, client, directory, mirror, reader, read_location)
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
@@ -174,6 +152,60 @@ def _plan(run: ImportRun) -> None:
     if mirror.advance:
         mirror.settle()  # the plan is stored: the run's view of the directory is the baseline
     log.info("run %s planned: %s users read in full", run.pk, mirror.reads)
+
+
+def _plan_file(
+    run: ImportRun,
+    client: SmartRecruitersClient,
+    directory: Directory,
+    mirror: Mirror,
+    reader: FullReader,
+    read_location: ReadLocation,
+) -> None:
+    """Read, check and plan every record of the run's file; store the plan."""
+    with open_file(run) as handle:
+        csv_file = read_csv(
+            handle,
+            CsvOptions(**run.options),
+            max_bytes=settings.IMPORT_MAX_FILE_BYTES,
+            max_rows=settings.IMPORT_MAX_ROWS,
+        )
+        dialect = csv_file.dialect
+        run.encoding = dialect.encoding
+        run.delimiter = dialect.delimiter
+        run.quotechar = dialect.quotechar or ""
+        run.has_header = dialect.header
+        run.columns = list(dialect.header_names)
+        checker = RowChecker(
+            roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
+        )
+        checked = _locations_first(check_records(csv_file, checker), directory, mirror, reader)
+        absence = _absence(run, client) if run.missing == Missing.DEACTIVATE else None
+        planned = plan_rows(
+            checked, run.mode, directory, read_location=read_location, absence=absence
+        )
+        if absence is not None:
+            run.deactivation_limit = _deactivation_limit(run, directory)
+        if connection.vendor == "sqlite":
+            # SQLite has one writer for the whole database: plan every row (and make
+            # its reads) before taking the write lock, which uploads, pages and rows
+            # would otherwise wait on for the whole plan. The demo's files are small.
+            planned = iter(list(planned))
+        with transaction.atomic():
+            _store_plan(run, planned, limit=run.deactivation_limit or 0)
+            if absence is not None:
+                run.left_alone = dict(absence.left_alone)
+                run.save(update_fields=["left_alone"])
+
+
+def _plan_undo(run: ImportRun, directory: Directory, read_location: ReadLocation) -> None:
+    """Plan putting back what the run undone applied (`imports/services/undo.py`)."""
+    if run.undoes_id is None:
+        raise RunStopped("The import to undo is no longer kept: nothing was changed.")
+    # Planned before the transaction: no lock is held while a location is read.
+    planned = list(undo_planned(run=run, directory=directory, read_location=read_location))
+    with transaction.atomic():
+        _store_plan(run, iter(planned), limit=0)
 
 
 def _absence(run: ImportRun, client: SmartRecruitersClient) -> Absence:

@@ -204,7 +204,9 @@ def _log_line(
 
 
 def _failed_rows_csv(run: ImportRun) -> str:
-    # A person missing from the file has no input row to fix and upload again.
+    # A person missing from the file has no input row to fix and upload again, nor has an undo.
+    if run.source == ImportRun.Source.UNDO:
+        return ""
     failed = run.rows.filter(
         status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED], line__isnull=False
     ).exclude(payload="")

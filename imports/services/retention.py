@@ -14,6 +14,7 @@ cut-short fold left.
 and log. Relations to a run, and what deleting it does to them:
 
 - `ImportRow`, `ImportFileChunk` (cascade): deleted, the rows first in batches;
+- `ImportRun.undoes` (set null): an undo of the run stays, without its link;
 - `ScheduleFire.run` (set null): the fire stays, without its run. A schedule that skips an
   unchanged file compares it with its last run, so the newest ended run of each scheduled file
   of a company is kept whatever its age;

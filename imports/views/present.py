@@ -132,7 +132,9 @@ def dialect_words(run: ImportRun) -> str:
 def started_by(run: ImportRun) -> str:
     if run.source == ImportRun.Source.SCHEDULE:
         return "schedule"
-    if run.source == ImportRun.Source.COMMAND:
+    if run.source == ImportRun.Source.COMMAND or (
+        run.source == ImportRun.Source.UNDO and run.created_by is None
+    ):
         return "command line"
     if run.created_by is None:
         return "a removed user"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0007_full_sync'),
+        ('imports', '0008_all_or_nothing'),
     ]
 
     operations = [

@@ -1,0 +1,75 @@
+"""`manage.py undo_run RUN_ID`: put back what an import changed in SmartRecruiters.
+
+The undo is a run of its own (source undo), planned against the directory as it is now: fields
+changed since the import are left alone and reported, unless `--force`. With `--dry-run` it is
+planned only (a preview to apply from its page). Output and exit codes as `import_users`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from imports import services
+from imports.management.runoutput import run_report, run_wait
+from imports.models import ImportRun
+from imports.services.undo import UndoRefused, undo_start
+from user2smart.health import workers_listening
+
+
+class Command(BaseCommand):
+    help = "Undo an import: put back what it changed in SmartRecruiters (preview: --dry-run)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("run_id", type=int, help="the import to undo (its number)")
+        parser.add_argument("--dry-run", action="store_true", help="plan only, change nothing")
+        parser.add_argument(
+            "--email",
+            action="append",
+            default=[],
+            metavar="EMAIL",
+            help="undo only what the import did to this person (repeat for several)",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="also put back fields changed in SmartRecruiters since the import",
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+        parser.add_argument(
+            "--no-wait", action="store_true", help="print the undo's run id at once and return"
+        )
+
+    def handle(self, *args, **options) -> None:
+        run = ImportRun.objects.filter(pk=options["run_id"]).first()
+        if run is None:
+            raise CommandError(f"There is no import {options['run_id']}.")
+        dry_run = options["dry_run"]
+        if not dry_run and not workers_listening():
+            raise CommandError(
+                "No worker is running, so the undo could not be applied. Start one with: "
+                "celery -A user2smart worker (or preview with --dry-run)."
+            )
+        try:
+            undo = undo_start(
+                run=run,
+                emails=options["email"],
+                force=options["force"],
+                dry_run=dry_run,
+                enqueue=not dry_run,
+            )
+        except UndoRefused as exc:
+            raise CommandError(str(exc)) from None
+
+        if dry_run:
+            services.run_plan(run_id=undo.pk)
+        elif options["no_wait"]:
+            self.stdout.write(json.dumps({"run": undo.pk}) if options["json"] else str(undo.pk))
+            return
+        else:
+            run_wait(undo, show_progress=not options["json"] and sys.stderr.isatty())
+        code = run_report(self, undo, as_json=options["json"])
+        if code:
+            sys.exit(code)
