@@ -12,6 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from imports import services
 from imports.models import ImportRun, Missing
 from imports.selectors import exit_code, run_document
 from imports.services.planning import held_message
@@ -35,6 +36,23 @@ def run_wait(run: ImportRun, *, show_progress: bool) -> None:
         time.sleep(POLL_SECONDS)
     if show_progress:
         sys.stderr.write("\r" + _progress_line(run, time.monotonic() - started) + "\n")
+
+
+def run_follow(
+    command: BaseCommand, run: ImportRun, *, plan_here: bool, no_wait: bool, as_json: bool
+) -> None:
+    """Once the command has made its run: plan it in this process (a preview), or print its id
+    and return (`no_wait`), or wait for its end; then print it and exit with its code."""
+    if plan_here:
+        services.run_plan(run_id=run.pk)
+    elif no_wait:
+        command.stdout.write(json.dumps({"run": run.pk}) if as_json else str(run.pk))
+        return
+    else:
+        run_wait(run, show_progress=not as_json and sys.stderr.isatty())
+    code = run_report(command, run, as_json=as_json)
+    if code:
+        sys.exit(code)
 
 
 def run_report(command: BaseCommand, run: ImportRun, *, as_json: bool) -> int:

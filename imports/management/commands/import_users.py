@@ -6,15 +6,13 @@ Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.csvfile import CsvFileError
-from imports.management.runoutput import run_report, run_wait
+from imports.management.runoutput import run_follow
 from imports.models import ImportRun, Missing, Mode
 from imports.options import ALL_OR_NOTHING_HELP, CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
@@ -96,13 +94,6 @@ class Command(BaseCommand):
         except (CsvFileError, ValueError) as exc:
             raise CommandError(str(exc)) from None
 
-        if dry_run:
-            services.run_plan(run_id=run.pk)
-        elif options["no_wait"]:
-            self.stdout.write(json.dumps({"run": run.pk}) if options["json"] else str(run.pk))
-            return
-        else:
-            run_wait(run, show_progress=not options["json"] and sys.stderr.isatty())
-        code = run_report(self, run, as_json=options["json"])
-        if code:
-            sys.exit(code)
+        run_follow(
+            self, run, plan_here=dry_run, no_wait=options["no_wait"], as_json=options["json"]
+        )

@@ -7,13 +7,9 @@ planned only (a preview to apply from its page). Output and exit codes as `impor
 
 from __future__ import annotations
 
-import json
-import sys
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports import services
-from imports.management.runoutput import run_report, run_wait
+from imports.management.runoutput import run_follow
 from imports.models import ImportRun
 from imports.services.undo import UndoRefused, undo_start
 from user2smart.health import workers_listening
@@ -63,13 +59,6 @@ class Command(BaseCommand):
         except UndoRefused as exc:
             raise CommandError(str(exc)) from None
 
-        if dry_run:
-            services.run_plan(run_id=undo.pk)
-        elif options["no_wait"]:
-            self.stdout.write(json.dumps({"run": undo.pk}) if options["json"] else str(undo.pk))
-            return
-        else:
-            run_wait(undo, show_progress=not options["json"] and sys.stderr.isatty())
-        code = run_report(self, undo, as_json=options["json"])
-        if code:
-            sys.exit(code)
+        run_follow(
+            self, undo, plan_here=dry_run, no_wait=options["no_wait"], as_json=options["json"]
+        )
