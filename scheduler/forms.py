@@ -7,6 +7,7 @@ is: a form shown again after an error keeps the password or key just typed (and 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from scheduler.models import Schedule
 
@@ -126,6 +127,74 @@ class ScheduleForm(forms.ModelForm):
             cleaned["sftp_password"] = self.instance.sftp_password
             cleaned["sftp_private_key"] = self.instance.sftp_private_key
         return cleaned
+
+
+class CompanyScheduleForm(ScheduleForm):
+    """The company admins' form: the same fields and checks, for their own company only.
+
+    The company is the instance's (set by the page), never a choice. Fields are shown in
+    ``SECTIONS``; a field of the form no section names goes at the end of "Import".
+    """
+
+    SECTIONS = (
+        ("Schedule", ("name", "enabled", "cron", "timezone")),
+        (
+            "Import",
+            (
+                "run_as_email",
+                "mode",
+                "missing",
+                "header",
+                "delimiter",
+                "quotechar",
+                "encoding",
+                "skip_unchanged",
+                "notify_emails",
+            ),
+        ),
+        (
+            "SFTP server",
+            (
+                "sftp_host",
+                "sftp_port",
+                "sftp_username",
+                "sftp_password",
+                "sftp_private_key",
+                "host_key",
+            ),
+        ),
+        ("Files", ("file_path", "log_dir", "log_prefix", "after_import", "move_to")),
+        ("Timeouts", ("connect_timeout", "io_timeout")),
+    )
+
+    class Meta(ScheduleForm.Meta):
+        fields = [name for name in ScheduleForm.Meta.fields if name != "company"]
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        named = {name for _, names in self.SECTIONS for name in names}
+        rest = [name for name in self.fields if name not in named]
+        return [
+            (
+                title,
+                [
+                    self[name]
+                    for name in (*names, *(rest if title == "Import" else ()))
+                    if name in self.fields
+                ],
+            )
+            for title, names in self.SECTIONS
+        ]
+
+    def clean_name(self) -> str:
+        # The (company, name) constraint is not checked by the form: the company is no field.
+        name = self.cleaned_data["name"]
+        company = self.instance.company
+        taken = Schedule.objects.filter(company=company, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(
+                f'{company} already has a schedule called "{name}": choose another name.'
+            )
+        return name
 
 
 class HostKeyFetchForm(forms.Form):

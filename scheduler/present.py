@@ -23,6 +23,10 @@ NO_KEY_ENABLED = (
     '{count} schedule(s) not enabled: no host key is pinned (edit the schedule: "Fetch the host '
     'key" shows it).'
 )
+NOT_ENABLED_NO_KEY = (
+    'Schedule "{name}" was not enabled: no host key is pinned. Edit it: "Fetch the host key" '
+    "shows the server's key, to check and pin."
+)
 # The file name of a host key type on the server, for `ssh-keygen -lf`.
 KEY_FILES = {"ssh-ed25519": "ed25519", "ssh-rsa": "rsa"}
 

@@ -27,5 +27,6 @@ urlpatterns = [
     path("signout/", LogoutView.as_view(), name="signout"),
     path("company/switch/", company_views.switch_company, name="switch_company"),
     path("admin/", admin.site.urls),
+    path("", include("scheduler.urls")),
     path("", include("imports.urls")),
 ]
