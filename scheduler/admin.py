@@ -30,7 +30,13 @@ from django_celery_beat.models import (
 )
 
 from scheduler import present, services
-from scheduler.forms import ScheduleForm
+from scheduler.forms import (
+    FILE_FIELDS,
+    IMPORT_FIELDS,
+    SFTP_FIELDS,
+    TIMEOUT_FIELDS,
+    ScheduleForm,
+)
 from scheduler.models import Schedule, ScheduleFire
 from scheduler.present import TIME_FORMAT
 
@@ -55,39 +61,10 @@ class ScheduleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["company", "name", "enabled"]}),
         ("When", {"fields": ["cron", "timezone", "cron_in_words", "upcoming_runs"]}),
-        (
-            "Import",
-            {
-                "fields": [
-                    "run_as_email",
-                    "mode",
-                    "missing",
-                    "all_or_nothing",
-                    "header",
-                    "delimiter",
-                    "quotechar",
-                    "encoding",
-                    "skip_unchanged",
-                    "notify_emails",
-                ]
-            },
-        ),
-        (
-            "SFTP server",
-            {
-                "fields": [
-                    "sftp_host",
-                    "sftp_port",
-                    "sftp_username",
-                    "sftp_password",
-                    "sftp_private_key",
-                    "host_key",
-                    "pinned_fingerprints",
-                ]
-            },
-        ),
-        ("Files", {"fields": ["file_path", "log_dir", "log_prefix", "after_import", "move_to"]}),
-        ("Timeouts", {"fields": ["connect_timeout", "io_timeout"], "classes": ["collapse"]}),
+        ("Import", {"fields": list(IMPORT_FIELDS)}),
+        ("SFTP server", {"fields": [*SFTP_FIELDS, "pinned_fingerprints"]}),
+        ("Files", {"fields": list(FILE_FIELDS)}),
+        ("Timeouts", {"fields": list(TIMEOUT_FIELDS), "classes": ["collapse"]}),
         ("Recent fires and runs", {"fields": ["recent_fires"]}),
     ]
 

@@ -13,6 +13,30 @@ from scheduler.models import Schedule
 
 KEEP_HELP = "Write-only: leave blank to keep the stored value."
 SECRET_FIELDS = ("sftp_password", "sftp_private_key")
+# The groups of fields of both forms (the admin's fieldsets and the Schedules page's sections).
+SCHEDULE_FIELDS = ("name", "enabled", "cron", "timezone")
+IMPORT_FIELDS = (
+    "run_as_email",
+    "mode",
+    "missing",
+    "all_or_nothing",
+    "header",
+    "delimiter",
+    "quotechar",
+    "encoding",
+    "skip_unchanged",
+    "notify_emails",
+)
+SFTP_FIELDS = (
+    "sftp_host",
+    "sftp_port",
+    "sftp_username",
+    "sftp_password",
+    "sftp_private_key",
+    "host_key",
+)
+FILE_FIELDS = ("file_path", "log_dir", "log_prefix", "after_import", "move_to")
+TIMEOUT_FIELDS = ("connect_timeout", "io_timeout")
 HOST_KEY_HELP = (
     'The server\'s public host key, "TYPE BASE64" (several lines allowed). "Fetch the host key" '
     "shows the key the server presents; check its fingerprint with the server's administrator "
@@ -61,33 +85,11 @@ class ScheduleForm(forms.ModelForm):
         model = Schedule
         fields = [
             "company",
-            "name",
-            "enabled",
-            "cron",
-            "timezone",
-            "run_as_email",
-            "notify_emails",
-            "mode",
-            "missing",
-            "all_or_nothing",
-            "header",
-            "delimiter",
-            "quotechar",
-            "encoding",
-            "skip_unchanged",
-            "sftp_host",
-            "sftp_port",
-            "sftp_username",
-            "sftp_password",
-            "sftp_private_key",
-            "host_key",
-            "file_path",
-            "log_dir",
-            "log_prefix",
-            "after_import",
-            "move_to",
-            "connect_timeout",
-            "io_timeout",
+            *SCHEDULE_FIELDS,
+            *IMPORT_FIELDS,
+            *SFTP_FIELDS,
+            *FILE_FIELDS,
+            *TIMEOUT_FIELDS,
         ]
         widgets = {
             "notify_emails": forms.Textarea(attrs={"rows": 2, "cols": 70}),
@@ -137,34 +139,11 @@ class CompanyScheduleForm(ScheduleForm):
     """
 
     SECTIONS = (
-        ("Schedule", ("name", "enabled", "cron", "timezone")),
-        (
-            "Import",
-            (
-                "run_as_email",
-                "mode",
-                "missing",
-                "header",
-                "delimiter",
-                "quotechar",
-                "encoding",
-                "skip_unchanged",
-                "notify_emails",
-            ),
-        ),
-        (
-            "SFTP server",
-            (
-                "sftp_host",
-                "sftp_port",
-                "sftp_username",
-                "sftp_password",
-                "sftp_private_key",
-                "host_key",
-            ),
-        ),
-        ("Files", ("file_path", "log_dir", "log_prefix", "after_import", "move_to")),
-        ("Timeouts", ("connect_timeout", "io_timeout")),
+        ("Schedule", SCHEDULE_FIELDS),
+        ("Import", IMPORT_FIELDS),
+        ("SFTP server", SFTP_FIELDS),
+        ("Files", FILE_FIELDS),
+        ("Timeouts", TIMEOUT_FIELDS),
     )
 
     class Meta(ScheduleForm.Meta):

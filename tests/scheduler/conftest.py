@@ -59,6 +59,34 @@ def schedule_values(**overrides: Any) -> dict[str, Any]:
     return values
 
 
+def schedule_form_data(schedule: Schedule | None = None, **overrides: Any) -> dict[str, Any]:
+    """What a schedule form posts for ``schedule`` (secrets left blank, as the page has them).
+
+    A value of None leaves the field out of the post (an unticked box).
+    """
+    values = schedule_values(sftp_password="")
+    if schedule is not None:
+        values = {name: getattr(schedule, name) for name in values}
+        values["sftp_password"] = ""
+    data = {
+        "mode": "upsert",
+        "missing": "keep",
+        "header": "auto",
+        "delimiter": "auto",
+        "quotechar": "auto",
+        "encoding": "auto",
+        "sftp_port": 22,
+        "after_import": "leave",
+        "connect_timeout": 15,
+        "io_timeout": 60,
+        "enabled": "on",
+        **values,
+        "sftp_private_key": "",
+        **overrides,
+    }
+    return {name: value for name, value in data.items() if value is not None}
+
+
 def make_schedule(company: Company, **overrides: Any) -> Schedule:
     """A validated schedule saved through the service (so it has its beat entry)."""
     schedule = Schedule(company=company, **schedule_values(**overrides))

@@ -18,7 +18,7 @@ from scheduler.services import queue
 from scheduler.sftp import parse_host_keys
 from tests.fixtures.services import free_port
 from tests.fixtures.sshd import SftpServer
-from tests.scheduler.conftest import make_schedule, public_key_line, schedule_values
+from tests.scheduler.conftest import make_schedule, public_key_line, schedule_form_data
 from user2smart.dbclock import db_now
 
 LIST = reverse("admin:scheduler_schedule_changelist")
@@ -32,28 +32,9 @@ def change_url(schedule: Schedule) -> str:
 
 
 def form_data(schedule: Schedule | None = None, **overrides: Any) -> dict[str, Any]:
-    """What the change form posts for ``schedule`` (secrets left blank, as the page has them)."""
-    values = schedule_values(sftp_password="")
-    if schedule is not None:
-        values = {name: getattr(schedule, name) for name in values}
-        values["sftp_password"] = ""
-        values["company"] = schedule.company_id
-    data = {
-        "mode": "upsert",
-        "header": "auto",
-        "delimiter": "auto",
-        "quotechar": "auto",
-        "encoding": "auto",
-        "sftp_port": 22,
-        "after_import": "leave",
-        "connect_timeout": 15,
-        "io_timeout": 60,
-        "enabled": "on",
-        **values,
-        "sftp_private_key": "",
-        **overrides,
-    }
-    return {name: value for name, value in data.items() if value is not None}
+    """What the admin's change form posts for ``schedule`` (with its company)."""
+    company = {"company": schedule.company_id} if schedule is not None else {}
+    return schedule_form_data(schedule, **company, **overrides)
 
 
 def messages_of(response) -> list[str]:

@@ -16,7 +16,7 @@ from scheduler.models import Schedule, ScheduleFire
 from scheduler.services import queue
 from scheduler.sftp import parse_host_keys
 from tests.fixtures.sshd import SftpServer
-from tests.scheduler.conftest import make_schedule, schedule_values
+from tests.scheduler.conftest import make_schedule, schedule_form_data
 from tests.web.conftest import make_company, make_member, signed_in
 from user2smart.companies.models import Company
 
@@ -31,28 +31,7 @@ def edit_url(schedule: Schedule) -> str:
 
 
 def form_data(schedule: Schedule | None = None, **overrides: Any) -> dict[str, Any]:
-    """What the schedule form posts (secrets blank, as the page has them)."""
-    values = schedule_values(sftp_password="")
-    if schedule is not None:
-        values = {name: getattr(schedule, name) for name in values}
-        values["sftp_password"] = ""
-    data = {
-        "mode": "upsert",
-        "missing": "keep",
-        "header": "auto",
-        "delimiter": "auto",
-        "quotechar": "auto",
-        "encoding": "auto",
-        "sftp_port": 22,
-        "after_import": "leave",
-        "connect_timeout": 15,
-        "io_timeout": 60,
-        "enabled": "on",
-        **values,
-        "sftp_private_key": "",
-        **overrides,
-    }
-    return {name: value for name, value in data.items() if value is not None}
+    return schedule_form_data(schedule, **overrides)
 
 
 @pytest.fixture
