@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponseRedirect
@@ -131,6 +133,24 @@ class CompanyAdminForm(forms.ModelForm):
         if commit:
             company.save()
         return company
+
+
+class PersonAutocompleteView(AutocompleteJsonView):
+    """The admin's search-as-you-type lists, with people by name and email (not ``sr-...``)."""
+
+    def serialize_result(self, obj, to_field_name: str) -> dict:
+        result = super().serialize_result(obj, to_field_name)
+        if isinstance(obj, AbstractBaseUser):
+            result["text"] = person_label(obj)
+        return result
+
+
+def person_autocomplete_view(request: HttpRequest):
+    return PersonAutocompleteView.as_view(admin_site=admin.site)(request)
+
+
+# Read by the admin site when it builds its URLs, after every admin module is loaded.
+admin.site.autocomplete_view = person_autocomplete_view  # type: ignore[method-assign]
 
 
 class PersonChoiceField(forms.ModelChoiceField):

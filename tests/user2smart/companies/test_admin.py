@@ -132,3 +132,28 @@ def test_test_connection_explains_an_unreachable_server(admin_client, company):
     assert "SmartRecruiters could not be reached at http://127.0.0.1:" in page
     assert "Please try again in a few minutes." in page
     assert API_KEY not in page
+
+
+def test_people_are_found_by_name_and_shown_with_their_email_when_adding_a_member(
+    admin_client, company, django_user_model
+) -> None:
+    django_user_model.objects.create_user(
+        username="sr-64b7c0ffee0123456789abcd",
+        first_name="Helena",
+        last_name="Admin",
+        email="helena.admin@acme.example",
+    )
+
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "companies",
+            "model_name": "membership",
+            "field_name": "user",
+            "term": "Helena",
+        },
+    )
+
+    assert response.status_code == 200
+    texts = [result["text"] for result in response.json()["results"]]
+    assert texts == ["Helena Admin <helena.admin@acme.example>"]
