@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from imports.views import exports, lookups, people, runs
 from imports.views import help as help_pages
+from imports.views import undo as undo_views
 
 app_name = "imports"
 
@@ -24,6 +25,7 @@ urlpatterns = [
         runs.run_allow_deactivations,
         name="allow_deactivations",
     ),
+    path("imports/<int:run_id>/undo/", undo_views.run_undo, name="undo"),
     path("imports/<int:run_id>/log.csv", runs.run_log, name="log"),
     path("imports/<int:run_id>/failed-rows.csv", runs.run_failed_rows, name="failed_rows"),
     path("export/", exports.export_users, name="export"),

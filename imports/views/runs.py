@@ -34,6 +34,7 @@ from imports.views.present import (
     started_by,
 )
 from imports.views.scope import owned
+from imports.views.undo import undo_context
 from user2smart.companies.access import company_view
 from user2smart.companies.connection import CompanyApiError
 
@@ -123,6 +124,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     if run.status in SHOWS_ROWS and run.rows_total:
         context.update(_rows_context(request, run))
         context["can_retry"] = _can_retry(run)
+    context.update(undo_context(run))
     return render(request, "imports/run.html", context)
 
 

@@ -21,6 +21,7 @@ ID_URLS = [
     ("imports:discard", "post"),
     ("imports:cancel", "post"),
     ("imports:retry", "post"),
+    ("imports:undo", "post"),
     ("imports:log", "get"),
     ("imports:failed_rows", "get"),
     ("imports:export_status", "get"),
