@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from imports.planner import Action, Directory, PlannedRow, Step, StepKind
 from imports.planner.undo import Applied, plan_undo
 
@@ -117,3 +120,13 @@ def test_a_location_goes_back_whole():
     assert undo({"location": [None, lyon]}, user(location=lyon)).steps == [
         Step(StepKind.PATCH, [{"op": "remove", "path": "/location"}])
     ]
+
+
+def test_the_user_guide_quotes_the_rows_words():
+    guide = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
+    text = re.sub(r"\s+", " ", guide.read_text(encoding="utf-8").replace("*", ""))
+    changed = undo({"lastName": ["Martin", "Martin-Durand"]}, user(lastName="Martin-Lefebvre"))
+    created = undo({}, created=True)
+
+    assert changed.note.replace("import 7", "import 12") in text
+    assert created.note.replace("import 7", "import 12") in text
