@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from scheduler.models import Schedule
 
@@ -148,6 +149,14 @@ class CompanyScheduleForm(ScheduleForm):
 
     class Meta(ScheduleForm.Meta):
         fields = [name for name in ScheduleForm.Meta.fields if name != "company"]
+
+    def __init__(self, data: QueryDict | None = None, *, instance: Schedule) -> None:
+        if data is not None:
+            # A "company" in the post is ignored, and replaced so that nothing in the form
+            # (choices scoped to the posted company) can read another company's.
+            data = data.copy()
+            data["company"] = str(instance.company_id)
+        super().__init__(data, instance=instance)
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         named = {name for _, names in self.SECTIONS for name in names}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -120,8 +122,18 @@ def test_run_now_imports_the_file_and_the_list_shows_the_result_and_the_log(
     screens.take(page, "after run now")
     assert fire.run.result == "V"
 
-    last_run.get_by_role("link").click()
-    expect(page).to_have_url(f"{page.url.split('/imports/')[0]}/imports/{fire.run.pk}/")
+    page.get_by_role("link", name="nightly", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Schedule nightly")
+    latest = page.locator("#fires tbody tr").first
+    expect(latest.get_by_role("img", name="V: no errors")).to_be_visible()
+    expect(latest).to_contain_text("Run now")
+    expect(latest).to_contain_text(log_name)
+    expect(page.locator("#id_sftp_password")).to_have_value("")  # never the stored one
+    screens.take(page, "schedule page")
+    assert_accessible(page, page.get_by_role("button", name="Run now"))
+
+    latest.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(f"/imports/{fire.run.pk}/$"))
 
 
 def test_a_schedule_is_disabled_and_enabled_from_the_list(admin_page, screens, acme):
