@@ -142,16 +142,23 @@ def _reading(company: Company, *, retries: int = READ_RETRIES) -> Iterator[Smart
 
 
 def export_start(
-    *, company: Company, delimiter: str = ",", complete: bool = False, created_by=None
+    *,
+    company: Company,
+    delimiter: str = ",",
+    complete: bool = False,
+    created_by=None,
+    enqueue: bool = True,
 ) -> UserExport:
-    """Create the job; a worker makes the file after commit."""
+    """Create the job; a worker makes the file after commit. With `enqueue=False` the caller
+    makes it itself (`export_run`), e.g. `export_users` on the command line."""
     if delimiter not in (",", ";", "\t", "|"):
         raise ValueError(f"Unknown delimiter {delimiter!r}")
     with transaction.atomic():
         export = UserExport.objects.create(
             company=company, delimiter=delimiter, complete=complete, created_by=created_by
         )
-        transaction.on_commit(lambda: queue.export_send(export.pk))
+        if enqueue:
+            transaction.on_commit(lambda: queue.export_send(export.pk))
     return export
 
 

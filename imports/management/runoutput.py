@@ -1,7 +1,10 @@
-"""What the import commands print about a run: the wait with its progress line, then one JSON
-document (`--json`) or a summary, and the exit code.
+"""What the commands share: finding the company or run named on the command line, the wait
+with its progress line, then one JSON document (`--json`) or a summary, and the exit code.
 
-Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed.
+Exit codes: 0 every row is fine, 1 some rows have errors, 2 nothing was done (the file or the
+run failed, all or nothing found errors, or the command could not do what was asked: an unknown
+company or run, a run in a state that does not allow it, SmartRecruiters not answering). An
+error is one line (`cannot`), never a traceback.
 """
 
 from __future__ import annotations
@@ -9,15 +12,71 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.models import ImportRun, Missing
 from imports.selectors import exit_code, run_document
+from imports.services.lookups import lookup_read
 from imports.services.planning import held_message
+from user2smart.companies.connection import CompanyApiError
+from user2smart.companies.models import Company
 
 POLL_SECONDS = 0.5
+FAILED = 2
+
+
+def cannot(message: str) -> CommandError:
+    """The one-line error of a command that could not do what was asked (exit code 2)."""
+    return CommandError(message, returncode=FAILED)
+
+
+def company_of(slug: str) -> Company:
+    company = Company.objects.filter(slug=slug).first()
+    if company is None:
+        raise cannot(f"There is no company {slug!r}.")
+    return company
+
+
+def run_of(run_id: int) -> ImportRun:
+    run = ImportRun.objects.select_related("company").filter(pk=run_id).first()
+    if run is None:
+        raise cannot(f"There is no run {run_id}.")
+    return run
+
+
+def write_json(command: BaseCommand, document: Any) -> None:
+    command.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
+
+
+class LookupCommand(BaseCommand):
+    """`list_roles` and `list_groups`: one `ID<TAB>name` line per item, or one JSON document
+    `{"result": "V", "company": SLUG, KEY: [{"id", "name"}]}`. SmartRecruiters not answering:
+    the reason (in `--json`, `{"result": "X", "company", "error"}`), exit code 2."""
+
+    kind = ""  # a key of imports.services.lookups.LISTS
+    key = ""  # the list's key in the JSON document
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--company", required=True, help="the company's slug")
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+    def handle(self, *args, **options) -> None:
+        company = company_of(options["company"])
+        try:
+            items = lookup_read(company=company, kind=self.kind)
+        except CompanyApiError as exc:
+            if not options["json"]:
+                raise cannot(exc.message) from None
+            write_json(self, {"result": "X", "company": company.slug, "error": exc.message})
+            sys.exit(FAILED)
+        if options["json"]:
+            write_json(self, {"result": "V", "company": company.slug, self.key: items})
+            return
+        for item in items:
+            self.stdout.write(f"{item['id']}\t{item['name']}")
 
 
 def run_wait(run: ImportRun, *, show_progress: bool) -> None:
@@ -60,7 +119,7 @@ def run_report(command: BaseCommand, run: ImportRun, *, as_json: bool) -> int:
     run.refresh_from_db()
     document = run_document(run)
     if as_json:
-        command.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
+        write_json(command, document)
     else:
         _summary(command, run, document)
     return exit_code(run, document)

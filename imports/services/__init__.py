@@ -19,13 +19,16 @@ The modules depend on each other one way (no import inside a function):
 from imports.services.applying import row_apply
 from imports.services.control import (
     run_cancel,
+    run_cancel_refusal,
     run_discard,
     run_purge_expired,
     run_retry_failed,
+    run_retry_refusal,
     run_stop,
 )
 from imports.services.fullsync import run_allow_deactivations
 from imports.services.intake import run_start
+from imports.services.lookups import lookup_read
 from imports.services.mirror import mirror_refresh, mirror_refresh_start
 from imports.services.planning import run_apply, run_plan
 from imports.services.progress import rows_dispatch_due, run_dispatch, run_finish
@@ -33,6 +36,7 @@ from imports.services.sweeping import sweep
 from imports.services.undo import undo_start
 
 __all__ = [
+    "lookup_read",
     "mirror_refresh",
     "mirror_refresh_start",
     "row_apply",
@@ -40,12 +44,14 @@ __all__ = [
     "run_allow_deactivations",
     "run_apply",
     "run_cancel",
+    "run_cancel_refusal",
     "run_discard",
     "run_dispatch",
     "run_finish",
     "run_plan",
     "run_purge_expired",
     "run_retry_failed",
+    "run_retry_refusal",
     "run_start",
     "run_stop",
     "sweep",

@@ -89,6 +89,15 @@ def run_cancel(*, run_id: int) -> bool:
     return run_stop(run_id=run_id, reason="Cancelled.", status=ImportRun.Status.CANCELLED)
 
 
+def run_cancel_refusal(*, run: ImportRun) -> str:
+    """Why `run` cannot be cancelled now, in words; "" when it can."""
+    if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.PLANNED):
+        return ""
+    if run.status == ImportRun.Status.VALIDATING:
+        return "its file is still being checked; try again in a moment."
+    return f"it has ended ({run.get_status_display().lower()})."
+
+
 @retried_on_conflict
 def run_discard(*, run_id: int) -> bool:
     """Throw a preview away: nothing was sent, the plan and its passwords are wiped."""
@@ -132,6 +141,25 @@ def run_retry_failed(*, run_id: int) -> int:
         )
     run_dispatch(run_id=run_id)
     return total
+
+
+def run_retry_refusal(*, run: ImportRun) -> str:
+    """Why "Retry failed rows" would send nothing for `run` now, in words; "" when it would."""
+    if run.status == ImportRun.Status.DISCARDED:
+        return "it is a preview that was discarded."
+    if run.status == ImportRun.Status.PLANNED:
+        return "it is a preview: apply it or discard it."
+    if run.is_open or run.finished_at is None:
+        return "it has not ended yet."
+    retryable = run.rows.filter(
+        status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED], transient=True
+    ).exclude(payload="")
+    if not retryable.exists():
+        return (
+            "no row failed for a passing reason (rows with errors in the file must be fixed "
+            "and uploaded again)."
+        )
+    return ""
 
 
 def run_purge_expired() -> int:

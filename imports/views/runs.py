@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from imports import services
 from imports.forms import ImportForm, file_size_words
 from imports.logs import LogLine
-from imports.models import ImportRow, ImportRun, Missing, line_order
+from imports.models import ImportRun, Missing, line_order
 from imports.selectors import is_folded_line, run_log_lines
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
 from imports.services.planning import held_message
@@ -123,7 +123,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         context["progress"] = _progress(run)
     if run.status in SHOWS_ROWS and run.rows_total:
         context.update(_rows_context(request, run))
-        context["can_retry"] = _can_retry(run)
+        context["can_retry"] = not services.run_retry_refusal(run=run)
     context.update(undo_context(run))
     return render(request, "imports/run.html", context)
 
@@ -311,18 +311,6 @@ def _line_views(run: ImportRun, lines: list[LogLine]) -> list[RowView]:
             row = by_line.get(line.line)
         views.append(row_view(row) if row is not None else line_view(line))
     return views
-
-
-def _can_retry(run: ImportRun) -> bool:
-    if run.is_open or run.finished_at is None:
-        return False
-    return (
-        run.rows.filter(
-            status__in=[ImportRow.Status.ERROR, ImportRow.Status.SKIPPED], transient=True
-        )
-        .exclude(payload="")
-        .exists()
-    )
 
 
 def _gone(request: HttpRequest, message: str) -> HttpResponse:

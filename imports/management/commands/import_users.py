@@ -1,22 +1,22 @@
 """`manage.py import_users FILE --company SLUG`: import a CSV file, or preview it (--dry-run).
 
-Exit codes: 0 every row is fine, 1 some rows have errors, 2 the file (or the run) failed, or
---all-or-nothing refused a file with errors (nothing was applied).
+Exit codes (`imports/management/runoutput.py`): 0 every row is fine, 1 some rows have errors,
+2 nothing was imported (the file or the run failed, --all-or-nothing found errors, the run could
+not start: an unknown company, no worker, a bad option).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from imports import services
 from imports.csvfile import CsvFileError
-from imports.management.runoutput import run_follow
+from imports.management.runoutput import cannot, company_of, run_follow
 from imports.models import ImportRun, Missing, Mode
 from imports.options import ALL_OR_NOTHING_HELP, CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
-from user2smart.companies.models import Company
 from user2smart.health import workers_listening
 
 
@@ -54,19 +54,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"There is no company {options['company']!r}.")
+        company = company_of(options["company"])
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"{path} is not a file.")
+            raise cannot(f"{path} is not a file.")
         dry_run = options["dry_run"]
         if options["missing"] == Missing.DEACTIVATE and options["mode"] == Mode.CREATE:
-            raise CommandError(CREATE_CANNOT_DEACTIVATE)
+            raise cannot(CREATE_CANNOT_DEACTIVATE)
         if options["allow_deactivations"] is not None and options["missing"] != Missing.DEACTIVATE:
-            raise CommandError("--allow-deactivations goes with --missing deactivate.")
+            raise cannot("--allow-deactivations goes with --missing deactivate.")
         if not dry_run and not workers_listening():
-            raise CommandError(
+            raise cannot(
                 "No worker is running, so the import could not be applied. Start one with: "
                 "celery -A user2smart worker (or preview with --dry-run)."
             )
@@ -92,7 +90,7 @@ class Command(BaseCommand):
                     all_or_nothing=options["all_or_nothing"],
                 )
         except (CsvFileError, ValueError) as exc:
-            raise CommandError(str(exc)) from None
+            raise cannot(str(exc)) from None
 
         run_follow(
             self, run, plan_here=dry_run, no_wait=options["no_wait"], as_json=options["json"]

@@ -23,14 +23,15 @@ def acme(emulator, transactional_db):
     return connect_acme(emulator)
 
 
-def run_command(*args: str, timeout: float = 120, **env: str) -> tuple[int, str, str]:
-    """`manage.py` in a child process, against the test database (as an operator runs it)."""
+def run_command(*args: str, timeout: float = 120, text: bool = True, **env: str) -> tuple:
+    """`manage.py` in a child process, against the test database (as an operator runs it):
+    its exit code, standard output and error (bytes with `text=False`)."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=child_env(**env),
         capture_output=True,
-        text=True,
+        text=text,
         timeout=timeout,
         check=False,
     )
