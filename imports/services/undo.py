@@ -82,21 +82,23 @@ def undo_start(
 ) -> ImportRun:
     """Create the undo of `run` (all of it, or only the people with these emails) and plan it
     in a worker after commit. Raises UndoRefused, saying why, when it cannot be undone."""
-    refusal = undo_refusal(run=run)
-    if refusal is not None:
-        raise UndoRefused(refusal)
     chosen = sorted({email.strip().lower() for email in emails if email.strip()})
-    if chosen:
-        known = set()
-        for row in applied_rows(run=run).only("email", "changes"):
-            known.update(_addresses(row))
-        unknown = [email for email in chosen if email not in known]
-        if unknown:
-            raise UndoRefused(
-                f"Import {run.pk} changed no one with the email {', '.join(unknown)}: only the "
-                "people it created, changed, activated or deactivated can be undone."
-            )
     with transaction.atomic():
+        # Locked: two clicks at once make one undo, the other is told it is under way.
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        refusal = undo_refusal(run=run)
+        if refusal is not None:
+            raise UndoRefused(refusal)
+        if chosen:
+            known = set()
+            for row in applied_rows(run=run).only("email", "changes"):
+                known.update(_addresses(row))
+            unknown = [email for email in chosen if email not in known]
+            if unknown:
+                raise UndoRefused(
+                    f"Import {run.pk} changed no one with the email {', '.join(unknown)}: only "
+                    "the people it created, changed, activated or deactivated can be undone."
+                )
         undo = ImportRun.objects.create(
             company_id=run.company_id,
             source=ImportRun.Source.UNDO,

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from imports.models import ImportRun
+from imports.selectors import run_document
 from tests.fixtures.companies import connect_acme
 from tests.fixtures.emulator import acme_company, default_state
 from tests.imports.runs.conftest import import_json, run_command, write_file
+from tests.imports.runs.test_full_sync import wait_until_ended
 
 pytestmark = pytest.mark.integration
 
@@ -207,9 +209,14 @@ def test_only_the_people_chosen_are_put_back(acme, emulator, celery_worker, tmp_
     run = the_run(tmp_path)
     after = looks(emulator)
 
-    code, undo = undo_json(str(run["run"]), "--email", BOB, "--email", NEW[1].upper())
+    chosen = ("--email", BOB, "--email", NEW[1].upper())
+    code, out, err = run_command("undo_run", str(run["run"]), *chosen, "--no-wait", "--json")
 
-    assert code == 0, (undo, celery_worker.output())
+    assert code == 0, err
+    undo_run = ImportRun.objects.get(pk=json.loads(out)["run"])  # returned at once
+    wait_until_ended(undo_run)
+    undo = run_document(undo_run)
+    assert undo["result"] == "V", (undo, celery_worker.output())
     assert sorted(row["email"] for row in undo["rows"]) == [BOB, NEW[1]]
     now = looks(emulator)
     changed = {user_id for user_id in now if now[user_id] != after[user_id]}
