@@ -3,17 +3,19 @@
 The directory mirror trusts a user's copy while SmartRecruiters' `updatedOn` has not moved (and
 for at most `DIRECTORY_MIRROR_MAX_AGE_DAYS`). This re-read is the hedge for a change made without
 moving it: one `GET /users/{id}` per user, at the company's rate limit.
+
+Exit codes: 0 read, 2 not (an unknown company, SmartRecruiters not answering).
 """
 
 from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from imports.management.runoutput import cannot, company_of
 from imports.services.mirror import mirror_refresh
 from user2smart.companies.connection import CompanyApiError
-from user2smart.companies.models import Company
 
 
 class Command(BaseCommand):
@@ -23,9 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--company", required=True, help="the company's slug")
 
     def handle(self, *args, **options) -> None:
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"There is no company {options['company']!r}.")
+        company = company_of(options["company"])
         show = sys.stderr.isatty()
 
         def progress(done: int, total: int) -> None:
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         try:
             read = mirror_refresh(company=company, progress=progress)
         except CompanyApiError as exc:
-            raise CommandError(exc.message) from None
+            raise cannot(exc.message) from None
         if show:
             sys.stderr.write("\n")
         self.stdout.write(f"{read} users of {company.name} read in full.")

@@ -4,19 +4,20 @@ The fire is the admin's Run now: a worker fetches the file, the run imports it, 
 written back to the SFTP server. Prints the document of `import_users --json` plus
 ``"log_file"`` (the log's path on the server) and ``"fire"``.
 
-Exit codes, as import_users: 0 every row is fine, 1 some rows have errors, 2 nothing was
-imported (the fire failed or was skipped, or the file failed).
+Exit codes, as import_users (`imports/management/runoutput.py`): 0 every row is fine, 1 some
+rows have errors, 2 nothing was imported (the fire failed or was skipped, the file failed, no such
+schedule, no worker).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from imports.management.runoutput import cannot, write_json
 from imports.selectors import exit_code, run_document
 from scheduler import services
 from scheduler.models import Schedule, ScheduleFire
@@ -40,23 +41,23 @@ class Command(BaseCommand):
             .first()
         )
         if schedule is None:
-            raise CommandError(
+            raise cannot(
                 f"There is no schedule {options['name']!r} in the company {options['company']!r}."
             )
         if not workers_listening():
-            raise CommandError(
+            raise cannot(
                 "No worker is running, so the schedule cannot run. Start one with: "
                 "celery -A user2smart worker"
             )
         fire = services.schedule_run_now(schedule=schedule)
         if fire is None:
-            raise CommandError(f"{schedule} was fired at this very moment already: try again.")
+            raise cannot(f"{schedule} was fired at this very moment already: try again.")
         while not fire.is_finished:
             time.sleep(POLL_SECONDS)
             fire.refresh_from_db()
         document, code = _document(fire)
         if options["json"]:
-            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=1))
+            write_json(self, document)
         else:
             self._summary(fire, document)
         if code:

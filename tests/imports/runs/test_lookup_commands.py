@@ -9,7 +9,7 @@ import pytest
 
 from imports.csvfile import COLUMNS
 from imports.models import UserExport
-from tests.imports.runs.conftest import run_command
+from tests.imports.runs.conftest import SAMPLES, run_command
 from tests.web.conftest import make_company
 
 pytestmark = pytest.mark.integration
@@ -61,9 +61,18 @@ def test_list_groups_as_json(acme, emulator):
     assert json.loads(out) == {"result": "V", "company": "acme", "accessGroups": groups}
 
 
-@pytest.mark.parametrize("command", ["list_roles", "list_groups", "export_users"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list_roles"],
+        ["list_groups"],
+        ["export_users"],
+        ["refresh_directory"],
+        ["import_users", str(SAMPLES / "users-basic.csv"), "--dry-run"],
+    ],
+)
 def test_an_unknown_company_is_one_line_and_exit_code_2(acme, command):
-    code, out, err = run_command(command, "--company", "nope")
+    code, out, err = run_command(*command, "--company", "nope")
 
     assert (code, out) == (2, "")
     assert_one_line_error(err, "There is no company 'nope'.")

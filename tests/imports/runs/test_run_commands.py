@@ -62,6 +62,13 @@ def test_show_run_of_an_unknown_run(transactional_db):
     assert_one_line_error(err, "There is no run 999999.")
 
 
+def test_run_schedule_of_an_unknown_schedule(acme):
+    code, out, err = run_command("run_schedule", "nope", "--company", "acme")
+
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "There is no schedule 'nope' in the company 'acme'.")
+
+
 # cancel_run
 
 
