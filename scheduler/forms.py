@@ -7,10 +7,12 @@ is: a form shown again after an error keeps the password or key just typed (and 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from scheduler.models import Schedule
+from scheduler.services.checks import sftp_host_check
 
 KEEP_HELP = "Write-only: leave blank to keep the stored value."
 SECRET_FIELDS = ("sftp_password", "sftp_private_key")
@@ -132,7 +134,20 @@ class ScheduleForm(forms.ModelForm):
         return cleaned
 
 
-class CompanyScheduleForm(ScheduleForm):
+class CompanyHostMixin(forms.BaseForm):
+    """Company admins' forms: the SFTP host must be a server on the internet, unless the
+    operator allows the service's own network (``SCHEDULE_PRIVATE_HOSTS``)."""
+
+    def clean_sftp_host(self) -> str:
+        host = self.cleaned_data.get("sftp_host") or ""
+        if host and not settings.SCHEDULE_PRIVATE_HOSTS:
+            problem = sftp_host_check(host=host)
+            if problem:
+                raise ValidationError(problem)
+        return host
+
+
+class CompanyScheduleForm(CompanyHostMixin, ScheduleForm):
     """The company admins' form: the same fields and checks, for their own company only.
 
     The company is the instance's (set by the page), never a choice. Fields are shown in
@@ -209,3 +224,7 @@ class HostKeyFetchForm(forms.Form):
     def clean_connect_timeout(self) -> int:
         value = self.cleaned_data.get("connect_timeout")
         return value or Schedule._meta.get_field("connect_timeout").default
+
+
+class CompanyHostKeyFetchForm(CompanyHostMixin, HostKeyFetchForm):
+    """ "Fetch the host key" on the company admins' Schedules page."""

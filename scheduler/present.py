@@ -90,9 +90,11 @@ def run_now_words(schedule: Schedule, fire: ScheduleFire | None) -> tuple[bool, 
     )
 
 
-def host_key_fragment(request: HttpRequest) -> HttpResponse:
+def host_key_fragment(
+    request: HttpRequest, *, form_class: type[HostKeyFetchForm] = HostKeyFetchForm
+) -> HttpResponse:
     """Answer "Fetch the host key": the key and fingerprint the server presents, or why not."""
-    form = HostKeyFetchForm(request.POST)
+    form = form_class(request.POST)
     context: dict[str, object] = {}
     if not form.is_valid():
         context["error"] = " ".join(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from imports.views.scope import owned
 from scheduler import present, services
-from scheduler.forms import CompanyScheduleForm
+from scheduler.forms import CompanyHostKeyFetchForm, CompanyScheduleForm
 from scheduler.models import Schedule, ScheduleFire
 from user2smart.companies.access import company_view
 
@@ -146,4 +146,4 @@ def _set_enabled(request: HttpRequest, schedule_id: int, *, enabled: bool) -> Ht
 @require_POST
 @company_view
 def host_key(request: HttpRequest) -> HttpResponse:
-    return present.host_key_fragment(request)
+    return present.host_key_fragment(request, form_class=CompanyHostKeyFetchForm)

@@ -16,6 +16,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-" + Fernet.generate_key()
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 os.environ.setdefault("CELERY_QUEUE", f"user2smart-tests-{os.getpid()}")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# The tests' SFTP server listens on loopback; a test that checks the refusal turns this off.
+os.environ.setdefault("SCHEDULE_PRIVATE_HOSTS", "true")
 # Test sessions running side by side must not share a rate limiter (same company ids and keys).
 os.environ.setdefault("RATE_LIMIT_REDIS_PREFIX", f"user2smart-tests-{os.getpid()}:ratelimit")
 

@@ -184,6 +184,9 @@ try:
     IMPORT_SWEEP_SECONDS = _env_int("IMPORT_SWEEP_SECONDS", 30, minimum=1)
     # How often beat sends the scheduled fires' attempts and wrap-ups that are due.
     SCHEDULE_SWEEP_SECONDS = _env_int("SCHEDULE_SWEEP_SECONDS", 60, minimum=1)
+    # Whether company admins' schedules may reach the service's own network (loopback, private,
+    # link-local addresses). Operators' schedules, set in the admin, always may.
+    SCHEDULE_PRIVATE_HOSTS = _env_bool("SCHEDULE_PRIVATE_HOSTS", False)
     IMPORT_PLAN_TIME_LIMIT = 3600
     # Where the shared rate limiter keeps its state in Redis (per credential below it).
     RATE_LIMIT_REDIS_PREFIX = _env("RATE_LIMIT_REDIS_PREFIX", "user2smart:ratelimit")

@@ -8,6 +8,7 @@ from scheduler.services.checks import (
     host_key_fetch,
     run_as_check,
     schedule_test_connection,
+    sftp_host_check,
 )
 from scheduler.services.finishing import run_wrap_up
 from scheduler.services.fires import (
@@ -45,4 +46,5 @@ __all__ = [
     "schedule_test_connection",
     "schedule_upsert",
     "schedules_set_enabled",
+    "sftp_host_check",
 ]

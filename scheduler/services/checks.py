@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass, field
 
 from scheduler import sftp
@@ -46,6 +48,31 @@ def run_as_check(*, company: Company, email: str) -> str:
         )
     name = f"{user.get('firstName', '')} {user.get('lastName', '')}".strip() or email
     return f"The run-as user {email} ({name}) is an active SmartRecruiters administrator."
+
+
+def sftp_host_check(*, host: str) -> str | None:
+    """Why a company admin may not point a schedule at ``host``, or None when it may.
+
+    A schedule (and "Fetch the host key") makes the service open a connection to the address
+    typed. Company admins may reach only servers on the internet, not the service's own
+    network: a loopback, private, link-local or reserved address, or a name that resolves to
+    one, is refused unless the operator allows it (``SCHEDULE_PRIVATE_HOSTS``). A name that
+    does not resolve is left to the connection, which says so.
+    """
+    name = host.strip().strip("[]")
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return None
+    for text in sorted(found):
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            return (
+                f"The SFTP host {host.strip()} is inside the service's own network ({address}). "
+                "Schedules set up here can reach servers on the internet only: ask your "
+                "User2Smart operator to set up this schedule."
+            )
+    return None
 
 
 def host_key_fetch(*, host: str, port: int, timeout: float) -> sftp.HostKey:

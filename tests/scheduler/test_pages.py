@@ -13,7 +13,7 @@ from django_celery_beat.models import PeriodicTask
 from imports.models import ImportRun
 from scheduler.cron import next_runs
 from scheduler.models import Schedule, ScheduleFire
-from scheduler.services import queue
+from scheduler.services import queue, sftp_host_check
 from scheduler.sftp import parse_host_keys
 from tests.fixtures.sshd import SftpServer
 from tests.scheduler.conftest import make_schedule, schedule_form_data
@@ -259,3 +259,48 @@ def test_enable_and_disable_follow_beat_and_refuse_a_schedule_without_a_key(brow
         'Schedule "keyless" was not enabled: no host key is pinned' in m
         for m in messages_of(refused)
     )
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "10.1.2.3", "192.168.0.10", "169.254.169.254", "::1", "0.0.0.0"],  # noqa: S104
+)
+def test_the_service_s_own_network_is_named_as_such(host: str) -> None:
+    problem = sftp_host_check(host=host)
+
+    assert problem is not None
+    assert f"The SFTP host {host} is inside the service's own network" in problem
+
+
+@pytest.mark.parametrize("host", ["93.184.216.34", "2606:2800:220:1::1", "sftp.acme.invalid"])
+def test_an_internet_address_or_an_unknown_name_is_left_to_the_connection(host: str) -> None:
+    assert sftp_host_check(host=host) is None
+
+
+def test_a_company_admin_cannot_point_a_schedule_at_the_service_s_network(
+    browser, settings, sftp_server: SftpServer
+) -> None:
+    settings.SCHEDULE_PRIVATE_HOSTS = False
+
+    saved = browser.post(NEW, form_data(sftp_password="pw", sftp_host="127.0.0.1"))
+    fetched = browser.post(HOST_KEY, {"sftp_host": sftp_server.host, "sftp_port": sftp_server.port})
+
+    assert saved.status_code == 200
+    assert not Schedule.objects.exists()
+    assert "inside the service&#x27;s own network" in saved.content.decode()
+    shown = fetched.content.decode()
+    assert "inside the service&#x27;s own network" in shown
+    assert sftp_server.host_key not in shown
+
+
+def test_operators_may_point_a_schedule_at_the_service_s_network(
+    admin_client, settings, sftp_server: SftpServer
+) -> None:
+    settings.SCHEDULE_PRIVATE_HOSTS = False
+
+    response = admin_client.post(
+        reverse("admin:scheduler_schedule_host_key"),
+        {"sftp_host": sftp_server.host, "sftp_port": sftp_server.port},
+    )
+
+    assert sftp_server.host_key in response.content.decode()
