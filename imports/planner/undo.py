@@ -51,6 +51,31 @@ class Applied:
     user_id: str
     created: bool = False
     changes: Mapping[str, list[Any]] = field(default_factory=dict)
+    partial: bool = False  # the row stopped part-way: `changes` holds only what it reached
+
+
+def reached_changes(changes: Mapping[str, list[Any]], steps_done: int) -> dict[str, list[Any]]:
+    """The changes of an update that stopped after `steps_done` of its steps.
+
+    An update's steps follow its changes in the planner's order: one PATCH for every field it
+    sends, one step to add access groups, one per group removed, then the activation or
+    deactivation. So the fields its first `steps_done` steps reached are known without its plan.
+    """
+    steps: list[str] = []
+    if any(name in PATCHED for name in changes):
+        steps.append("patch")
+    if "accessGroups" in changes:
+        old, new = changes["accessGroups"]
+        added = any(group not in old for group in new)
+        steps += ["accessGroups"] * (int(added) + sum(1 for group in old if group not in new))
+    if "active" in changes:
+        steps.append("active")
+    reached = set(steps[:steps_done])
+    return {
+        name: pair
+        for name, pair in changes.items()
+        if (name in PATCHED and "patch" in reached) or name in reached
+    }
 
 
 def plan_undo(
@@ -171,6 +196,11 @@ class _Undo:
         if self.already:
             words.append(f"Already as before {self.run_label}: {', '.join(self.already)}.")
         words.extend(self.refused)
+        if self.row.partial:
+            words.append(
+                f"{self.run_label.capitalize()} stopped part-way on this row: only "
+                "what it reached is put back."
+            )
         return " ".join(words)
 
     def _conflict(self, name: str, now: str) -> bool:

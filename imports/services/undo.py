@@ -4,8 +4,9 @@ The undo is planned like any import, in a worker (`planning.run_plan` reads the 
 is now, through the mirror, and asks `undo_planned` for the rows), previewed or applied by the
 same row tasks at the company's rate limit, with the same log and history. What it puts back
 comes from what each row of the run undone recorded: the user it changed or created, and each
-field's old and new values (`ImportRow.changes`). Rows that failed, were skipped or held, and
-previews, changed nothing and are not undone.
+field's old and new values (`ImportRow.changes`). A row that stopped part-way (an error, or a
+stop, after some of its steps were sent) is undone for the steps it reached; rows that sent
+nothing (errors, held, previews) are not undone.
 
 It is offered for as long as the run is kept (`IMPORT_KEEP_RUNS_DAYS` after it was created): the
 rows that changed something are never folded away (`retention.py`).
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from imports.models import ImportRow, ImportRun, Mode, line_order
 from imports.planner import Directory, PlannedRow, ReadLocation
-from imports.planner.undo import Applied, plan_undo
+from imports.planner.undo import Applied, plan_undo, reached_changes
 from imports.services import queue
 from imports.services.fullsync import ALREADY_INACTIVE
 
@@ -60,9 +61,14 @@ def undo_refusal(*, run: ImportRun) -> str | None:
 
 
 def applied_rows(*, run: ImportRun) -> QuerySet[ImportRow]:
-    """The rows of the run that changed something in SmartRecruiters, in line order."""
+    """The rows of the run that changed something in SmartRecruiters, in line order: those
+    done, and those that stopped part-way (an error or a stop after a step was sent)."""
+    stopped = [ImportRow.Status.ERROR, ImportRow.Status.SKIPPED]
     return (
-        run.rows.filter(status=ImportRow.Status.DONE, action__in=UNDONE_ACTIONS)
+        run.rows.filter(
+            Q(status=ImportRow.Status.DONE) | Q(status__in=stopped, steps_done__gt=0),
+            action__in=UNDONE_ACTIONS,
+        )
         .exclude(sr_user_id="")
         .exclude(message=ALREADY_INACTIVE)  # an allowed deactivation that found nothing to do
         .exclude(Q(changes={}) & ~Q(action=ImportRow.Action.CREATE))  # only an activation email
@@ -115,6 +121,24 @@ def undo_start(
     return undo
 
 
+def _applied(row: ImportRow) -> Applied:
+    partial = row.status != ImportRow.Status.DONE
+    created = row.action == ImportRow.Action.CREATE
+    changes = row.changes
+    if partial and not created:
+        changes = reached_changes(changes, row.steps_done)
+    return Applied(
+        line=row.line,
+        email=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        user_id=row.sr_user_id,
+        created=created,
+        changes=changes,
+        partial=partial,
+    )
+
+
 def _addresses(row: ImportRow) -> set[str]:
     """The emails a row of the run is known by: its own, and an email it changed."""
     found = {row.email.lower()}
@@ -131,15 +155,7 @@ def undo_planned(
         return iter(())
     chosen = set(run.undo_emails)
     applied = (
-        Applied(
-            line=row.line,
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            user_id=row.sr_user_id,
-            created=row.action == ImportRow.Action.CREATE,
-            changes=row.changes,
-        )
+        _applied(row)
         for row in applied_rows(run=undone).iterator(chunk_size=1000)
         if not chosen or _addresses(row) & chosen
     )

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from imports.planner import Action, Directory, PlannedRow, Step, StepKind
-from imports.planner.undo import Applied, plan_undo
+from imports.planner.undo import Applied, plan_undo, reached_changes
 
 GROUPS = [{"id": "g1", "name": "Sales"}, {"id": "g2", "name": "Engineering"}]
 
@@ -130,3 +130,15 @@ def test_the_user_guide_quotes_the_rows_words():
 
     assert changed.note.replace("import 7", "import 12") in text
     assert created.note.replace("import 7", "import 12") in text
+
+
+def test_a_row_that_stopped_part_way_is_undone_for_the_steps_it_reached():
+    changes = {
+        "lastName": ["Lee", "Li"],
+        "accessGroups": [["g1"], ["g2"]],
+        "active": [False, True],
+    }  # steps: PATCH, add g2, remove g1, activate
+
+    assert reached_changes(changes, 1) == {"lastName": ["Lee", "Li"]}
+    assert set(reached_changes(changes, 3)) == {"lastName", "accessGroups"}
+    assert reached_changes({"active": [True, False]}, 1) == {"active": [True, False]}

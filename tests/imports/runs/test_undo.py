@@ -26,6 +26,7 @@ ROBERT = "robert.keller@acme.example"
 CARLA = "carla.ruiz@acme.example"
 DAN = "dan.weber@acme.example"  # not in the file: deactivated by the full sync
 EVE = "eve.stone@acme.example"  # inactive in the file
+FAY = "fay.chen@acme.example"  # renamed, then refused an access group (her role has none)
 NEW = ("nadia.haddad@acme.example", "tomasz.nowak@acme.example")
 ENGINEERING = "60497fe33e2b74a609b7e412"
 SALES = "60497fe33e2b74a609b7e411"
@@ -49,7 +50,7 @@ def extra(email: str, i: int) -> dict:
 def acme(emulator, transactional_db):
     """Acme of the samples (Alice, Bob, Carla inactive, its administrator), with Dan and Eve."""
     state = acme_company(rate_limit={"rps": 100, "concurrent": 8})
-    state["users"] += [extra(DAN, 0x10), extra(EVE, 0x11)]
+    state["users"] += [extra(DAN, 0x10), extra(EVE, 0x11), extra(FAY, 0x12)]
     emulator.reset(default_state(acme=state))
     return connect_acme(emulator, rps=100)
 
@@ -86,6 +87,7 @@ THE_FILE = [
         oldEmail=BOB),
     row(CARLA, "Carla", "Ruiz", systemRoleId="EXTENDED", languageCode="es-MX"),
     row(EVE, "Eve", "Stone", active="false", enabled="false"),
+    row(FAY, "Fay", "Chen-Wu", accessGroupId="Engineering"),
     row(NEW[0], "Nadia", "Haddad", sendEmail="true"),
     row(NEW[1], "Tomasz", "Nowak", systemRoleId="STANDARD", accessGroupId="Engineering"),
 ]  # fmt: skip
@@ -120,14 +122,16 @@ def undo_json(*args: str) -> tuple[int, dict]:
     return code, json.loads(out)
 
 
-def the_run(tmp_path: Path) -> dict:
+def the_run(tmp_path: Path, emulator) -> dict:
     code, document = import_json(
         str(write_file(tmp_path, THE_FILE)), "--company", "acme", "--missing", "deactivate"
     )
-    assert code == 0, [row["message"] for row in document["rows"] if row["result"] != "OK"]
+    failed = [row["email"] for row in document["rows"] if row["result"] != "OK"]
+    assert (code, failed) == (1, [FAY]), document
+    assert emulator.user(FAY)["lastName"] == "Chen-Wu"  # sent before the group was refused
     assert document["counts"] == {
         "create": 2,
-        "update": 4,
+        "update": 5,
         "unchanged": 0,
         "error": 0,
         "deactivate": 1,
@@ -139,7 +143,7 @@ def test_undo_puts_every_field_back_and_undoing_the_undo_redoes_the_run(
     acme, emulator, celery_worker, tmp_path: Path
 ):
     before = looks(emulator)
-    run = the_run(tmp_path)
+    run = the_run(tmp_path, emulator)
     after = looks(emulator)
     assert after != before
     emulator.clear_stats()
@@ -160,6 +164,7 @@ def test_undo_puts_every_field_back_and_undoing_the_undo_redoes_the_run(
     assert ACTIVATION_EMAIL not in emulator.stats()["requests"]
     messages = {row["email"]: row["message"] for row in undo["rows"]}
     assert "SmartRecruiters cannot delete users, so it is deactivated" in messages[NEW[0]]
+    assert f"Import {run['run']} stopped part-way on this row" in messages[FAY]
     undo_run = ImportRun.objects.get(pk=undo["run"])
     assert (undo_run.source, undo_run.undoes_id) == ("undo", run["run"])
     assert list(ImportRun.objects.get(pk=run["run"]).undone_by.all()) == [undo_run]
@@ -174,7 +179,7 @@ def test_undo_puts_every_field_back_and_undoing_the_undo_redoes_the_run(
 def test_a_field_changed_since_the_run_is_left_alone_and_reported_unless_forced(
     acme, emulator, celery_worker, tmp_path: Path
 ):
-    run = the_run(tmp_path)
+    run = the_run(tmp_path, emulator)
     alice = emulator.user(ALICE)
     patch = [{"op": "replace", "path": "/lastName", "value": "Martin-Lefebvre"}]
     emulator.call(
@@ -206,7 +211,7 @@ def test_a_field_changed_since_the_run_is_left_alone_and_reported_unless_forced(
 
 
 def test_only_the_people_chosen_are_put_back(acme, emulator, celery_worker, tmp_path: Path):
-    run = the_run(tmp_path)
+    run = the_run(tmp_path, emulator)
     after = looks(emulator)
 
     chosen = ("--email", BOB, "--email", NEW[1].upper())
@@ -227,21 +232,21 @@ def test_only_the_people_chosen_are_put_back(acme, emulator, celery_worker, tmp_
 
 
 def test_a_preview_of_the_undo_changes_nothing(acme, emulator, celery_worker, tmp_path: Path):
-    run = the_run(tmp_path)
+    run = the_run(tmp_path, emulator)
     after = looks(emulator)
 
     code, undo = undo_json(str(run["run"]), "--dry-run")
 
     assert code == 0, undo
     assert undo["status"] == "planned"
-    assert undo["counts"]["update"] == 7
+    assert undo["counts"]["update"] == 8
     assert looks(emulator) == after
     [row] = [row for row in undo["rows"] if row["email"] == BOB]
     assert row["changes"]["email"] == [ROBERT, BOB]
 
 
 def test_what_cannot_be_undone_is_said_in_words(acme, emulator, celery_worker, tmp_path: Path):
-    run = the_run(tmp_path)
+    run = the_run(tmp_path, emulator)
 
     code, _out, err = run_command("undo_run", str(run["run"]), "--email", "nobody@acme.example")
     assert code != 0
