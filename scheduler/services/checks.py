@@ -61,7 +61,9 @@ def sftp_host_check(*, host: str) -> str | None:
     """
     name = host.strip().strip("[]")
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)}
+        found = {
+            str(info[4][0]) for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+        }
     except (OSError, UnicodeError):
         return None
     for text in sorted(found):
