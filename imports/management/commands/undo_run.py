@@ -2,15 +2,15 @@
 
 The undo is a run of its own (source undo), planned against the directory as it is now: fields
 changed since the import are left alone and reported, unless `--force`. With `--dry-run` it is
-planned only (a preview to apply from its page). Output and exit codes as `import_users`.
+planned only (a preview to apply from its page). Output and exit codes as `import_users`: 2
+when the run cannot be undone (the message says why).
 """
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from imports.management.runoutput import run_follow
-from imports.models import ImportRun
+from imports.management.runoutput import cannot, run_follow, run_of
 from imports.services.undo import UndoRefused, undo_start
 from user2smart.health import workers_listening
 
@@ -39,12 +39,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        run = ImportRun.objects.filter(pk=options["run_id"]).first()
-        if run is None:
-            raise CommandError(f"There is no import {options['run_id']}.")
+        run = run_of(options["run_id"])
         dry_run = options["dry_run"]
         if not dry_run and not workers_listening():
-            raise CommandError(
+            raise cannot(
                 "No worker is running, so the undo could not be applied. Start one with: "
                 "celery -A user2smart worker (or preview with --dry-run)."
             )
@@ -57,7 +55,7 @@ class Command(BaseCommand):
                 enqueue=not dry_run,
             )
         except UndoRefused as exc:
-            raise CommandError(str(exc)) from None
+            raise cannot(str(exc)) from None
 
         run_follow(
             self, undo, plan_here=dry_run, no_wait=options["no_wait"], as_json=options["json"]

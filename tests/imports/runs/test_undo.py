@@ -249,17 +249,17 @@ def test_what_cannot_be_undone_is_said_in_words(acme, emulator, celery_worker, t
     run = the_run(tmp_path, emulator)
 
     code, _out, err = run_command("undo_run", str(run["run"]), "--email", "nobody@acme.example")
-    assert code != 0
+    assert code == 2
     assert f"Import {run['run']} changed no one with the email nobody@acme.example" in err
 
     code, _out, err = run_command("undo_run", "999999")
-    assert code != 0
-    assert "There is no import 999999." in err
+    assert code == 2
+    assert "There is no run 999999." in err
     assert "Traceback" not in err
 
     code, preview = import_json(
         str(write_file(tmp_path, THE_FILE, "again.csv")), "--company", "acme", "--dry-run"
     )
     code, _out, err = run_command("undo_run", str(preview["run"]))
-    assert code != 0
+    assert code == 2
     assert "This import is a preview: it changed nothing" in err
