@@ -86,6 +86,10 @@ def run_stop(*, run_id: int, reason: str, status: str) -> bool:
 
 
 def run_cancel(*, run_id: int) -> bool:
+    """Cancel a running import: rows not yet sent are not sent. A preview (nothing was sent) is
+    discarded instead, so it can never be applied, nor its rows sent by a retry."""
+    if run_discard(run_id=run_id):
+        return True
     return run_stop(run_id=run_id, reason="Cancelled.", status=ImportRun.Status.CANCELLED)
 
 

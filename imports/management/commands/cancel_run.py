@@ -1,4 +1,4 @@
-"""`manage.py cancel_run RUN_ID [--json]`: cancel a running import (or a preview).
+"""`manage.py cancel_run RUN_ID [--json]`: cancel a running import (a preview is discarded).
 
 Rows already sent stay as they are; the others are not sent. Prints the run as `show_run` does.
 Exit codes (`imports/management/runoutput.py`): 2 when the run cannot be cancelled (there is no

@@ -72,22 +72,24 @@ def test_run_schedule_of_an_unknown_schedule(acme):
 # cancel_run
 
 
-def test_cancel_run_of_a_preview_sends_nothing(acme, emulator):
-    document = preview(str(SAMPLES / "users-basic.csv"))
-    run_id = document["run"]
+def test_cancel_run_of_a_preview_discards_it(acme, emulator, celery_worker):
+    run_id = preview(str(SAMPLES / "users-basic.csv"))["run"]
     emulator.clear_stats()
 
     code, cancelled = command_json("cancel_run", str(run_id))
     again, out, err = run_command("cancel_run", str(run_id))
+    retried, _out, retry_err = run_command("retry_run", str(run_id))
 
-    assert code == 1  # the run's own code: rows were left unsent
-    assert (cancelled["status"], cancelled["result"]) == ("cancelled", "X")
-    planned = [row for row in document["rows"] if row["action"] in ("create", "update")]
-    skipped = [row for row in cancelled["rows"] if row["status"] == "skipped"]
-    assert len(skipped) == len(planned) > 0
+    assert code == 0
+    assert cancelled["status"] == "discarded"
     assert emulator.writes() == {}
     assert (again, out) == (2, "")
-    assert_one_line_error(err, f"Run {run_id} cannot be cancelled: it has ended (cancelled).")
+    assert_one_line_error(err, f"Run {run_id} cannot be cancelled: it has ended (discarded).")
+    assert retried == 2
+    assert_one_line_error(
+        retry_err, f"Run {run_id} cannot be retried: it is a preview that was discarded."
+    )
+    assert emulator.writes() == {}
 
 
 def test_cancel_run_stops_a_running_import(bulk_acme, emulator, celery_worker, tmp_path):
@@ -117,35 +119,45 @@ def test_cancel_run_stops_a_running_import(bulk_acme, emulator, celery_worker, t
 # retry_run
 
 
-def cancelled_preview(sample: str = "users-basic.csv") -> int:
-    run_id = preview(str(SAMPLES / sample))["run"]
-    code, _out, err = run_command("cancel_run", str(run_id))
-    assert code == 1, err
+def failed_for_a_passing_reason(emulator, tmp_path) -> int:
+    """A run whose every row got no usable answer (with a worker that tries each row once)."""
+    rows = [person(i) for i in range(2000, 2010)] + [person(1, lastName="Fixed")]
+    run_id = preview(str(write_file(tmp_path, rows)))["run"]
+    emulator.faults(error_rate=1.0)  # every call fails, from the first row sent
+    assert services.run_apply(run_id=run_id)
+    run = wait_until_ended(run_id)
+    assert (run.status, run.rows_failed) == ("finished", 11)
+    emulator.faults()
+    emulator.clear_stats()
     return run_id
 
 
-def test_retry_run_sends_the_rows_a_cancel_left_and_waits_for_the_end(
-    acme, emulator, celery_worker
+def test_retry_run_sends_the_failed_rows_again_and_waits_for_the_end(
+    bulk_acme, emulator, start_worker, tmp_path
 ):
-    run_id = cancelled_preview()
+    start_worker(IMPORT_ROW_MAX_ATTEMPTS="1")
+    run_id = failed_for_a_passing_reason(emulator, tmp_path)
 
-    code, document = command_json("retry_run", str(run_id))
+    code, out, err = run_command("retry_run", str(run_id))
 
-    assert code == 0, document
-    assert (document["result"], document["status"]) == ("V", "finished")
-    assert emulator.user("alice.martin@acme.example")["lastName"] == "Martin-Durand"
-    assert len(emulator.stats()["creates_by_email"]) == 4
+    assert code == 0, err
+    assert out.splitlines()[0] == f"Run {run_id}: 11 rows sent again."
+    assert out.splitlines()[1].startswith(f"Run {run_id} (Finished): V  ")
+    assert emulator.user(f"user00001@{DOMAIN}")["lastName"] == "Fixed"
+    assert len(emulator.stats()["creates_by_email"]) == 10
     assert_every_row_final(run_id)
 
 
-def test_retry_run_without_a_worker_sends_nothing(acme, emulator):
-    run_id = cancelled_preview()
+def test_retry_run_without_a_worker_sends_nothing(bulk_acme, emulator, start_worker, tmp_path):
+    worker = start_worker(IMPORT_ROW_MAX_ATTEMPTS="1")
+    run_id = failed_for_a_passing_reason(emulator, tmp_path)
+    worker.stop()
 
     code, out, err = run_command("retry_run", str(run_id))
 
     assert (code, out) == (2, "")
     assert "No worker is running" in err
-    assert run_state(run_id).status == "cancelled"
+    assert run_state(run_id).rows_failed == 11
     assert emulator.writes() == {}
 
 
@@ -164,20 +176,14 @@ def test_retry_run_when_no_row_failed_for_a_passing_reason(acme, celery_worker, 
     )
 
 
-def test_retry_run_of_a_preview_a_discarded_one_or_an_unknown_run(acme):
+def test_retry_run_of_a_preview_or_an_unknown_run(acme):
     run_id = preview(str(SAMPLES / "users-basic.csv"))["run"]
-    discarded = preview(str(SAMPLES / "users-basic.csv"))["run"]
-    assert services.run_discard(run_id=discarded)
 
     code, _out, err = run_command("retry_run", str(run_id))
-    discarded_code, _out, discarded_err = run_command("retry_run", str(discarded))
     unknown, _out, unknown_err = run_command("retry_run", "999999")
 
-    assert (code, discarded_code, unknown) == (2, 2, 2)
+    assert (code, unknown) == (2, 2)
     assert_one_line_error(
         err, f"Run {run_id} cannot be retried: it is a preview: apply it or discard it."
-    )
-    assert_one_line_error(
-        discarded_err, f"Run {discarded} cannot be retried: it is a preview that was discarded."
     )
     assert_one_line_error(unknown_err, "There is no run 999999.")
