@@ -202,10 +202,11 @@ def _plan_undo(run: ImportRun, directory: Directory, read_location: ReadLocation
     """Plan putting back what the run undone applied (`imports/services/undo.py`)."""
     if run.undoes_id is None:
         raise RunStopped("The import to undo is no longer kept: nothing was changed.")
-    # Planned before the transaction: no lock is held while a location is read.
-    planned = list(undo_planned(run=run, directory=directory, read_location=read_location))
+    planned = undo_planned(run=run, directory=directory, read_location=read_location)
+    if connection.vendor == "sqlite":
+        planned = iter(list(planned))  # as for a file: no write lock held while planning
     with transaction.atomic():
-        _store_plan(run, iter(planned), limit=0)
+        _store_plan(run, planned, limit=0)
 
 
 def _absence(run: ImportRun, client: SmartRecruitersClient) -> Absence:

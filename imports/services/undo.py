@@ -32,6 +32,9 @@ from imports.services.fullsync import ALREADY_INACTIVE
 UNDONE_ACTIONS = (ImportRow.Action.CREATE, ImportRow.Action.UPDATE, ImportRow.Action.DEACTIVATE)
 
 
+NOTHING_TO_UNDO = "This import changed nothing in SmartRecruiters: there is nothing to undo."
+
+
 class UndoRefused(ValueError):
     """The run cannot be undone (as asked); the message says why, for the admin."""
 
@@ -56,7 +59,7 @@ def undo_refusal(*, run: ImportRun) -> str | None:
             "discard it first."
         )
     if not applied_rows(run=run).exists():
-        return "This import changed nothing in SmartRecruiters: there is nothing to undo."
+        return NOTHING_TO_UNDO
     return None
 
 

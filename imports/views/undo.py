@@ -13,7 +13,13 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from imports.models import ImportRun
-from imports.services.undo import UndoRefused, undo_refusal, undo_start, undo_until
+from imports.services.undo import (
+    NOTHING_TO_UNDO,
+    UndoRefused,
+    undo_refusal,
+    undo_start,
+    undo_until,
+)
 from imports.views.scope import owned
 from user2smart.companies.access import company_view
 
@@ -40,10 +46,14 @@ def undo_context(run: ImportRun) -> dict[str, Any]:
     """What the run page shows about undoing this import (nothing for a preview or while open)."""
     if run.dry_run or run.finished_at is None:
         return {}
+    undone_by = list(run.undone_by.order_by("created_at").only("pk", "status"))
+    refusal = undo_refusal(run=run)
+    if refusal == NOTHING_TO_UNDO and not undone_by:
+        return {}  # a file that failed, or changed no one: nothing to offer
     return {
         "undo": {
-            "undone_by": list(run.undone_by.order_by("created_at").only("pk", "status")),
-            "refusal": undo_refusal(run=run),
+            "undone_by": undone_by,
+            "refusal": refusal,
             "until": undo_until(run=run),
             "form": UndoForm(),
         }

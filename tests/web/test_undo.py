@@ -87,6 +87,14 @@ def test_someone_the_import_did_not_change_is_refused_in_words(browser_a, applie
     assert not ImportRun.objects.filter(undoes=applied).exists()
 
 
+def test_an_import_that_changed_no_one_offers_no_undo(browser_a, applied):
+    applied.rows.update(status="error")
+
+    page = browser_a.get(reverse("imports:run", args=[applied.pk])).content.decode()
+
+    assert "Undo this import" not in page
+
+
 def test_a_preview_offers_no_undo(browser_a, applied):
     applied.dry_run = True
     applied.status = "planned"
