@@ -210,3 +210,31 @@ def wait_until_ended(run: ImportRun, timeout: float = 60) -> None:
             return
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.2)
+
+
+def test_all_or_nothing_with_an_error_holds_nothing_back_to_allow_later(
+    sixty, emulator, celery_worker, tmp_path: Path
+):
+    rows = [person(i, lastName=f"Renamed {i}") for i in range(5)]
+    rows.append(person(70, languageCode="klingon"))
+    emulator.clear_stats()
+
+    code, document = import_json(
+        str(write_file(tmp_path, rows)),
+        "--company",
+        "acme",
+        "--missing",
+        "deactivate",
+        "--all-or-nothing",
+    )
+
+    assert code == 2, document
+    assert (document["status"], document["held"]) == ("failed", 0)
+    assert document["error"].startswith("Nothing was applied because 1 row has errors")
+    missing = [row for row in document["rows"] if row["action"] == "deactivate"]
+    assert len(missing) == 55
+    assert {row["status"] for row in missing} == {"skipped"}
+    assert emulator.writes() == {}
+    # Nothing is left to allow: all or nothing means none of this run is ever applied.
+    assert services.run_allow_deactivations(run_id=document["run"]) == 0
+    assert emulator.writes() == {}
