@@ -42,11 +42,25 @@ class Planner:
         self.mode = Mode(mode)
         self.directory = directory
         self._read_location = read_location
+        self._role_names = {role["id"]: role["name"] for role in directory.roles}
+        self._group_names = {group["id"]: group["name"] for group in directory.groups}
         self._creates = self.mode is not Mode.UPDATE
         self._updates = self.mode is not Mode.CREATE
         # First line of each address (email or oldEmail, lower-cased) seen in the file. Two rows
         # about one user always share an address: the one the user was found by.
         self._lines_by_email: dict[str, int] = {}
+
+    def _create_note(self, row: UserRow, steps: list[Step]) -> str:
+        warning = _groups_warning(row.system_role_id, steps)
+        return " ".join(filter(None, [self._new_user_words(row), warning]))
+
+    def _new_user_words(self, row: UserRow) -> str:
+        """`Role: Standard. Access groups: Sales, Paris.`: what a created user will get."""
+        role = self._role_names.get(row.system_role_id or "") or row.system_role_id
+        groups = [self._group_names.get(group) or group for group in row.access_group_ids or ()]
+        return f"Role: {role}. " + (
+            f"Access groups: {', '.join(groups)}." if groups else "No access group."
+        )
 
     @property
     def file_keys(self) -> Collection[str]:
@@ -74,7 +88,7 @@ class Planner:
             # PlannedRow's fields in order (positional: once per row of large files).
             return PlannedRow(
                 row.line, row.email, row.first_name, row.last_name, Action.CREATE, None, {},
-                steps, [], row.source, _groups_warning(row.system_role_id, steps),
+                steps, [], row.source, self._create_note(row, steps),
             )  # fmt: skip
         if not self._updates:
             return _error(row, [_already_exists(row, user, by_old_email)])

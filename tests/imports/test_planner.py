@@ -458,7 +458,7 @@ def test_groups_given_to_a_role_that_sees_everything_are_warned_about(role):
     )
 
     for planned in (created, updated):
-        assert planned.note == (
+        assert planned.note.endswith(
             f"Warning: users with the role {role} see everything in SmartRecruiters whatever "
             "their access groups, so the groups given here restrict nothing."
         )
@@ -480,7 +480,7 @@ def test_groups_follow_the_role_the_user_keeps_with_a_bang_role_column():
     )
 
     assert GROUPS_WARNING in kept.note
-    assert standard.note == ""
+    assert GROUPS_WARNING not in standard.note
 
 
 def test_no_warning_without_groups_given_or_for_a_standard_user():
@@ -623,10 +623,21 @@ def test_the_password_appears_only_in_the_create_body_and_is_redacted_for_displa
 def test_messages_say_what_the_plan_does():
     planned = plan(cells(), alice(lastName="M"), bob(), cells(email="x@acme.example", active="x"))
 
-    assert planned[0].message == "Create the user, then activate."
+    assert planned[0].message == "Create the user, then activate. Role: Employee. No access group."
     assert planned[1].message == "Update lastName."
     assert planned[2].message == "Already up to date: nothing to send."
     assert planned[3].message == '"x" is not a yes/no value for active; write true or false.'
+
+
+def test_a_created_user_s_message_names_the_role_and_access_groups_it_will_get():
+    (planned,) = plan(
+        cells(systemRoleId="STANDARD", accessGroupId="Engineering|Product management")
+    )
+
+    assert planned.message == (
+        "Create the user, then add to access groups, then activate. "
+        "Role: Standard. Access groups: Engineering, Product management."
+    )
 
 
 def _fields(user: DirectoryUser) -> dict:
