@@ -12,11 +12,12 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Lower
 
 from imports import logs
 from imports.models import ImportRow, ImportRun, MirroredUser, Missing, line_order
+from imports.totals import run_totals
 from user2smart.companies.models import Company
 
 # The rows a run keeps only in its log once it has ended.
@@ -67,6 +68,8 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
         "missing": run.missing,
         "held": run.held,
         "allOrNothing": run.all_or_nothing,
+        "totals": run_totals(run).to_json(),
+        "doneByAction": run_done_by_action(run),
     }
     if run.source == ImportRun.Source.UNDO:
         document["undoes"] = run.undoes_id
@@ -78,6 +81,24 @@ def run_document(run: ImportRun, *, with_rows: bool = True) -> dict[str, Any]:
     if with_rows:
         document["rows"] = list(run_row_documents(run))
     return document
+
+
+def run_done_by_action(run: ImportRun) -> dict[str, int]:
+    """Rows done, by what was planned for them: what was created, updated, deactivated (and the
+    unchanged rows, done from the start). A preview has done nothing but its unchanged rows."""
+    done = dict(
+        run.rows.filter(status=ImportRow.Status.DONE)
+        .exclude(action=ImportRow.Action.UNCHANGED)
+        .order_by()
+        .values_list("action")
+        .annotate(count=Count("pk"))
+    )
+    return {
+        "create": done.get(ImportRow.Action.CREATE, 0),
+        "update": done.get(ImportRow.Action.UPDATE, 0),
+        "unchanged": run.count_unchanged,
+        "deactivate": done.get(ImportRow.Action.DEACTIVATE, 0),
+    }
 
 
 def run_row_documents(run: ImportRun) -> Iterator[dict[str, Any]]:

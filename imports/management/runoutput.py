@@ -18,9 +18,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports import services
 from imports.models import ImportRun, Missing
-from imports.selectors import exit_code, run_document
+from imports.selectors import exit_code, run_document, run_done_by_action
 from imports.services.lookups import lookup_read
 from imports.services.planning import held_message
+from imports.totals import done_words, run_totals, totals_words
 from user2smart.companies.connection import CompanyApiError
 from user2smart.companies.models import Company
 
@@ -130,17 +131,11 @@ def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
     if "counts" not in document:
         write(f"Run {run.pk}: X, the file was not imported: {document['error']}")
         return
-    counts = document["counts"]
     if run.refused:
         write(f"Run {run.pk}: X, {run.error}")
-    missing = ""
-    if run.missing == Missing.DEACTIVATE:
-        missing = f", {counts['deactivate']} not in the file"
-    write(
-        f"Run {run.pk} ({run.get_status_display()}): {document['result']}  "
-        f"{counts['create']} to create, {counts['update']} to update, "
-        f"{counts['unchanged']} unchanged, {counts['error']} with errors{missing}"
-    )
+    write(f"Run {run.pk} ({run.get_status_display()}): {document['result']}  {_actions(run)}")
+    if run.started_at is not None:
+        write(totals_words(run_totals(run)))
     if run.held:
         write(f"Held: {held_message(missing=run.held, limit=run.deactivation_limit or 0)}")
     if run.source == ImportRun.Source.UNDO:
@@ -160,13 +155,30 @@ def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
         write(f"  ... and {len(failed) - 20} more (use --json for every row)")
 
 
+def _actions(run: ImportRun) -> str:
+    """What the plan will do (a preview), or what the run did (created, not "to create")."""
+    full_sync = run.missing == Missing.DEACTIVATE
+    if run.started_at is None:
+        words = (
+            f"{run.count_create} to create, {run.count_update} to update, "
+            f"{run.count_unchanged} unchanged, {run.count_error} with errors"
+        )
+        return words + (f", {run.count_deactivate} to deactivate" if full_sync else "")
+    return done_words(run_done_by_action(run), full_sync=full_sync)
+
+
 def _progress_line(run: ImportRun, elapsed: float) -> str:
-    total = max(run.rows_total, 1)
-    done = run.rows_done
+    totals = run_totals(run)
     width = 30
-    filled = int(width * done / total)
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (run.rows_total - done) / rate if rate > 0 else 0.0
+    filled = int(width * totals.done / max(totals.rows, 1))
+    rate = totals.processed / elapsed if elapsed > 0 else 0.0
+    left = (totals.rows - totals.processed) / rate if rate > 0 else 0.0
     bar = "#" * filled + "-" * (width - filled)
-    status = "planning" if run.status == ImportRun.Status.VALIDATING else f"{done}/{run.rows_total}"
-    return f"[{bar}] {status} rows, {rate:.1f} rows/s, {left:.0f} s left   "
+    if run.status == ImportRun.Status.VALIDATING:
+        status = "checking the file"
+    else:
+        status = (
+            f"{totals.done}/{totals.rows} rows done, {totals.processed} processed, "
+            f"{totals.errors} errors"
+        )
+    return f"[{bar}] {status}, {rate:.1f} rows/s, {left:.0f} s left   "

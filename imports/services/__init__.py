@@ -3,8 +3,9 @@
 The modules depend on each other one way (no import inside a function):
 
     intake -> queue                     store the file, create the run, send its plan
-    planning -> intake, progress, mirror
+    planning -> intake, progress, mirror, checking
                                         plan every row, start the run
+    checking                            how far a plan is (kept in Redis for the run page)
     applying -> control -> progress -> rowstate, queue
     applying -> mirror                  one row's steps; stop/cancel/retry; window and finish
     mirror -> queue                     the company's directory as SmartRecruiters returned it
@@ -17,6 +18,7 @@ The modules depend on each other one way (no import inside a function):
 """
 
 from imports.services.applying import row_apply
+from imports.services.checking import check_progress
 from imports.services.control import (
     run_cancel,
     run_cancel_refusal,
@@ -36,6 +38,7 @@ from imports.services.sweeping import sweep
 from imports.services.undo import undo_start
 
 __all__ = [
+    "check_progress",
     "lookup_read",
     "mirror_refresh",
     "mirror_refresh_start",

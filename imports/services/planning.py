@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,7 +20,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from imports.csvfile import CsvFileError, CsvOptions, read_csv
+from imports.csvfile import CsvFile, CsvFileError, CsvOptions, read_csv
 from imports.models import ImportRow, ImportRun, Missing
 from imports.planner import (
     Absence,
@@ -32,6 +32,7 @@ from imports.planner import (
     plan_rows,
 )
 from imports.rows import RejectedRow, RowChecker, UserRow, check_records
+from imports.services.checking import CheckRecorder
 from imports.services.intake import forget_file, open_file
 from imports.services.mirror import FullReader, Mirror, mirror_open, user_reader
 from imports.services.progress import run_dispatch, run_finish
@@ -50,7 +51,9 @@ class RunStopped(Exception):
     """The run cannot go on; the message is for the person who started it."""
 
 
-def read_directory(client: SmartRecruitersClient, mirror: Mirror) -> Directory:
+def read_directory(
+    client: SmartRecruitersClient, mirror: Mirror, recorder: CheckRecorder | None = None
+) -> Directory:
     """One paginated read of every user (100 a page), the system roles and the access groups.
 
     A user's location comes from the mirror when its copy is current; the others are read in
@@ -59,12 +62,16 @@ def read_directory(client: SmartRecruitersClient, mirror: Mirror) -> Directory:
     users: list[Mapping[str, Any]] = []
     changed_outside: set[str] = set()
     for item in client.list_users():
+        if recorder is not None:
+            recorder.record(users_listed=len(users))
         seen = mirror.seen(item)
         if seen.location_known:
             item = {**item, "location": seen.location}
         if seen.changed_outside:
             changed_outside.add(str(item["id"]))
         users.append(item)
+    if recorder is not None:
+        recorder.record(users_listed=len(users), force=True)
     return Directory.from_api(
         users=users,
         system_roles=client.list_system_roles(),
@@ -74,7 +81,11 @@ def read_directory(client: SmartRecruitersClient, mirror: Mirror) -> Directory:
 
 
 def _locations_first(
-    rows: Iterable[UserRow | RejectedRow], directory: Directory, mirror: Mirror, reader: FullReader
+    rows: Iterable[UserRow | RejectedRow],
+    directory: Directory,
+    mirror: Mirror,
+    reader: FullReader,
+    recorder: CheckRecorder,
 ) -> Iterator[UserRow | RejectedRow]:
     """The checked rows, unchanged, but before each batch is planned the users whose location
     it needs and the mirror does not hold are read in full, several at once (the planner would
@@ -92,6 +103,7 @@ def _locations_first(
         for user_id, entity in reader.read(wanted):
             if entity is not None:
                 mirror.full(entity)
+            recorder.record(users_read_in_full=mirror.reads)
             location = entity.get("location") if entity is not None else None
             directory.set_location(wanted[user_id], location)
         yield from batch
@@ -105,13 +117,15 @@ def run_plan(*, run_id: int) -> None:
     if not claimed:
         return
     run = ImportRun.objects.select_related("company").get(pk=run_id)
+    recorder = CheckRecorder(run.pk)
     try:
-        _plan(run)
+        _plan(run, recorder)
     except RunStopped as exc:
         _fail(run, str(exc))
         return
     finally:
         forget_file(run)
+        recorder.forget()
 
     if run.status == ImportRun.Status.RUNNING:
         run_dispatch(run_id=run.pk)
@@ -119,7 +133,20 @@ def run_plan(*, run_id: int) -> None:
         run_finish(run_id=run.pk)
 
 
-def _plan(run: ImportRun) -> None:
+def _counted(
+    planned: Iterable[PlannedRow], recorder: CheckRecorder, mirror: Mirror
+) -> Iterator[PlannedRow]:
+    """The planned rows, unchanged, each row of the file counted as checked."""
+    checked = 0
+    for row in planned:
+        if row.line is not None:
+            checked += 1
+            recorder.record(rows_checked=checked, users_read_in_full=mirror.reads)
+        yield row
+    recorder.record(rows_checked=checked, users_read_in_full=mirror.reads, force=True)
+
+
+def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
     company = run.company
     mirror = mirror_open(company_id=company.pk, advance=not run.dry_run)
     try:
@@ -129,7 +156,7 @@ def _plan(run: ImportRun) -> None:
             ) as client,
             FullReader(company) as reader,
         ):
-            directory = read_directory(client, mirror)
+            directory = read_directory(client, mirror, recorder)
             read_user = user_reader(client)
 
             def read_location(user: DirectoryUser) -> Mapping[str, Any] | None:
@@ -139,7 +166,7 @@ def _plan(run: ImportRun) -> None:
             if run.source == ImportRun.Source.UNDO:
                 _plan_undo(run, directory, read_location)
             else:
-                _plan_file(run, client, directory, mirror, reader, read_location)
+                _plan_file(run, client, directory, mirror, reader, read_location, recorder)
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
@@ -161,15 +188,15 @@ def _plan_file(
     mirror: Mirror,
     reader: FullReader,
     read_location: ReadLocation,
+    recorder: CheckRecorder,
 ) -> None:
     """Read, check and plan every record of the run's file; store the plan."""
     with open_file(run) as handle:
-        csv_file = read_csv(
-            handle,
-            CsvOptions(**run.options),
-            max_bytes=settings.IMPORT_MAX_FILE_BYTES,
-            max_rows=settings.IMPORT_MAX_ROWS,
-        )
+        # Counted first (no call, a fraction of the plan's time) so the page can say "rows
+        # checked of the file's rows"; a file-level error is raised here.
+        recorder.record(rows_total=sum(1 for _ in _read(handle, run)), force=True)
+        handle.seek(0)
+        csv_file = _read(handle, run)
         dialect = csv_file.dialect
         run.encoding = dialect.encoding
         run.delimiter = dialect.delimiter
@@ -179,10 +206,14 @@ def _plan_file(
         checker = RowChecker(
             roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
         )
-        checked = _locations_first(check_records(csv_file, checker), directory, mirror, reader)
+        checked = _locations_first(
+            check_records(csv_file, checker), directory, mirror, reader, recorder
+        )
         absence = _absence(run, client) if run.missing == Missing.DEACTIVATE else None
-        planned = plan_rows(
-            checked, run.mode, directory, read_location=read_location, absence=absence
+        planned = _counted(
+            plan_rows(checked, run.mode, directory, read_location=read_location, absence=absence),
+            recorder,
+            mirror,
         )
         if absence is not None:
             run.deactivation_limit = _deactivation_limit(run, directory)
@@ -207,6 +238,15 @@ def _plan_undo(run: ImportRun, directory: Directory, read_location: ReadLocation
         planned = iter(list(planned))  # as for a file: no write lock held while planning
     with transaction.atomic():
         _store_plan(run, planned, limit=0)
+
+
+def _read(handle: IO[bytes], run: ImportRun) -> CsvFile:
+    return read_csv(
+        handle,
+        CsvOptions(**run.options),
+        max_bytes=settings.IMPORT_MAX_FILE_BYTES,
+        max_rows=settings.IMPORT_MAX_ROWS,
+    )
 
 
 def _absence(run: ImportRun, client: SmartRecruitersClient) -> Absence:

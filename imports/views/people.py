@@ -121,7 +121,7 @@ def record_facts(person: MirroredUser) -> list[tuple[str, str]]:
 
 
 def timeline_entry(row: ImportRow) -> TimelineEntry:
-    shown = row_view(row)
+    shown = row_view(row, preview=row.run.dry_run)
     # A row still on its way has no result yet: say where it is.
     result = shown.result or row.get_status_display()
     return TimelineEntry(run=row.run, who=started_by(row.run), row=shown, result=result)

@@ -10,12 +10,21 @@ from typing import Any
 from imports.csvfile import Dialect
 from imports.logs import FIELD_LABELS, LogLine, value_words
 from imports.models import ImportRow, ImportRun, Missing
+from imports.totals import RunTotals
 
 ROW_RESULTS = {
-    ImportRow.Status.DONE: "OK",
+    ImportRow.Status.DONE: "Done",
     ImportRow.Status.ERROR: "Error",
     ImportRow.Status.SKIPPED: "Not sent",
     ImportRow.Status.HELD: "Held",
+}
+# What a preview's row will do: nothing has happened yet, so no result.
+PLANNED_RESULTS = {
+    ImportRow.Action.CREATE: "Will create",
+    ImportRow.Action.UPDATE: "Will update",
+    ImportRow.Action.UNCHANGED: "No change",
+    ImportRow.Action.ERROR: "Error: will not be sent",
+    ImportRow.Action.DEACTIVATE: "Will deactivate",
 }
 # Row filters of the run page: name -> (label, filter of the rows query).
 ROW_FILTERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -55,7 +64,16 @@ class RowView:
     errors: list[dict[str, Any]]
 
 
-def row_view(row: ImportRow) -> RowView:
+def row_result(row: ImportRow, *, preview: bool) -> str:
+    """`Done`, `Error`... once sent; in a preview, what will happen (`Will create`...)."""
+    if row.status == ImportRow.Status.HELD:
+        return "Held: will not be deactivated" if preview else ROW_RESULTS[row.status]
+    if preview:
+        return PLANNED_RESULTS.get(row.action, "")
+    return ROW_RESULTS.get(row.status, "")
+
+
+def row_view(row: ImportRow, *, preview: bool = False) -> RowView:
     changes = [
         Change(FIELD_LABELS.get(name, name), value_words(pair[0]), value_words(pair[1]))
         for name, pair in row.changes.items()
@@ -69,7 +87,7 @@ def row_view(row: ImportRow) -> RowView:
         name=f"{row.first_name} {row.last_name}".strip(),
         action=row.action,
         action_label=row.get_action_display(),
-        result=ROW_RESULTS.get(row.status, ""),
+        result=row_result(row, preview=preview),
         failed=failed,
         message=message,
         changes=changes,
@@ -143,9 +161,10 @@ def started_by(run: ImportRun) -> str:
 
 @dataclass(frozen=True)
 class Progress:
-    done: int
-    total: int
-    percent: int
+    """The live bar: `totals.done` of `totals.rows` (what is as the file asks), and the rate at
+    which rows are processed since they started to be sent."""
+
+    totals: RunTotals
     rate: float | None
     seconds_left: int | None
 
@@ -156,25 +175,23 @@ class Progress:
 
 def progress_of(
     *,
-    rows_done: int,
-    rows_total: int,
-    rows_done_at_start: int,
+    totals: RunTotals,
+    processed_at_start: int,
     started_at: datetime | None,
     now: datetime,
 ) -> Progress:
-    """Done / total, the rate since the rows started to be sent, and the time left at that rate.
+    """The totals, the rate since the rows started to be sent, and the time left at that rate.
 
-    Rows that needed no call (unchanged, errors) are done from the start and do not count in
-    the rate.
+    Rows that needed no call (unchanged, errors in the file, held) are processed from the start
+    and do not count in the rate.
     """
-    percent = math.floor(100 * rows_done / rows_total) if rows_total else 0
-    sent = rows_done - rows_done_at_start
+    sent = totals.processed - processed_at_start
     elapsed = (now - started_at).total_seconds() if started_at else 0
     if sent <= 0 or elapsed < 1:
-        return Progress(rows_done, rows_total, percent, None, None)
+        return Progress(totals, None, None)
     rate = sent / elapsed
-    left = max(0, rows_total - rows_done)
-    return Progress(rows_done, rows_total, percent, rate, math.ceil(left / rate))
+    left = max(0, totals.rows - totals.processed)
+    return Progress(totals, rate, math.ceil(left / rate))
 
 
 def duration_words(seconds: int | None) -> str:

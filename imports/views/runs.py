@@ -16,9 +16,10 @@ from imports import services
 from imports.forms import ImportForm, file_size_words
 from imports.logs import LogLine
 from imports.models import ImportRun, Missing, line_order
-from imports.selectors import is_folded_line, run_log_lines
+from imports.selectors import is_folded_line, run_done_by_action, run_log_lines
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
 from imports.services.planning import held_message
+from imports.totals import run_totals
 from imports.views.downloads import csv_download
 from imports.views.present import (
     LOG_ROW_FILTERS,
@@ -57,6 +58,8 @@ PROGRESS_FIELDS = (
     "status",
     "rows_total",
     "rows_done",
+    "rows_failed",
+    "rows_skipped",
     "count_unchanged",
     "count_error",
     "held",
@@ -111,16 +114,16 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "dialect": dialect_words(run),
         "started_by": started_by(run),
         "live": run.status in LIVE,
-        "done_ok": run.rows_done - run.rows_failed - run.rows_skipped - run.held,
-        "failed_sending": run.rows_failed - run.count_error,
+        "totals": run_totals(run),
         "full_sync": run.missing == Missing.DEACTIVATE,
         "left_alone": left_alone_words(run.left_alone),
     }
     if run.held:
         context["held_message"] = held_message(missing=run.held, limit=run.deactivation_limit or 0)
         context["can_allow"] = not run.is_open and run.finished_at is not None
-    if run.status == ImportRun.Status.RUNNING:
-        context["progress"] = _progress(run)
+    context.update(_live_context(run))
+    if run.started_at is not None and not run.is_open:
+        context["done_by_action"] = run_done_by_action(run)
     if run.status in SHOWS_ROWS and run.rows_total:
         context.update(_rows_context(request, run))
         context["can_retry"] = not services.run_retry_refusal(run=run)
@@ -140,10 +143,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    context = {"run": run}
-    if run.status == ImportRun.Status.RUNNING:
-        context["progress"] = _progress(run)
-    return HttpResponse(render_to_string("imports/_progress.html", context))
+    return HttpResponse(render_to_string("imports/_progress.html", _live_context(run)))
 
 
 @require_GET
@@ -252,15 +252,23 @@ def run_failed_rows(request: HttpRequest, run_id: int) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     runs = PAGE_RUNS.filter(company=request.company).select_related("created_by")
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    entries = [(run, started_by(run)) for run in page]
+    entries = [(run, started_by(run), run_totals(run)) for run in page]
     return render(request, "imports/history.html", {"page": page, "entries": entries})
+
+
+def _live_context(run: ImportRun) -> dict:
+    """What the live part shows: how far the check is, or the bar of rows sent."""
+    if run.status == ImportRun.Status.VALIDATING:
+        return {"run": run, "checking": services.check_progress(run_id=run.pk)}
+    if run.status == ImportRun.Status.RUNNING:
+        return {"run": run, "progress": _progress(run)}
+    return {"run": run}
 
 
 def _progress(run: ImportRun) -> Progress:
     return progress_of(
-        rows_done=run.rows_done,
-        rows_total=run.rows_total,
-        rows_done_at_start=run.count_unchanged + run.count_error + run.held,
+        totals=run_totals(run),
+        processed_at_start=run.count_unchanged + run.count_error + run.held,
         started_at=run.started_at,
         now=timezone.now(),
     )
@@ -276,7 +284,7 @@ def _rows_context(request: HttpRequest, run: ImportRun) -> dict:
     if lines is None:
         rows = run.rows.filter(**ROW_FILTERS[show][1]).order_by(*line_order()).defer("payload")
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        views = [row_view(row) for row in page]
+        views = [row_view(row, preview=run.dry_run) for row in page]
     else:
         action = LOG_ROW_FILTERS[show]
         shown = [line for line in lines if action is None or line.action == action]
@@ -309,7 +317,7 @@ def _line_views(run: ImportRun, lines: list[LogLine]) -> list[RowView]:
             row = by_id.get(line.smartrecruiters_id or "")
         else:
             row = by_line.get(line.line)
-        views.append(row_view(row) if row is not None else line_view(line))
+        views.append(row_view(row, preview=run.dry_run) if row is not None else line_view(line))
     return views
 
 

@@ -8,8 +8,10 @@ import smtplib
 
 from django.core.mail import send_mail
 
-from imports.models import ImportRun
+from imports.models import ImportRun, Missing
+from imports.selectors import run_done_by_action
 from imports.services.planning import held_message
+from imports.totals import done_words, run_totals, totals_words
 from scheduler.models import Schedule, ScheduleFire
 
 log = logging.getLogger(__name__)
@@ -77,11 +79,11 @@ def _ended_lines(fire: ScheduleFire, run: ImportRun) -> list[str]:
     """What the run did and where its log went."""
     lines: list[str] = []
     if run.rows_total:
+        done = done_words(run_done_by_action(run), full_sync=run.missing == Missing.DEACTIVATE)
         lines += [
             "",
-            f"Rows: {run.rows_total}; created {run.count_create}, updated {run.count_update}, "
-            f"unchanged {run.count_unchanged}; with errors: {run.rows_failed}, "
-            f"not sent: {run.rows_skipped}{_missing_words(run)}.",
+            f"Rows: {totals_words(run_totals(run))}.",
+            f"Done: {done}{_missing_words(run)}.",
         ]
     if run.error:
         lines += ["", f"The run stopped: {run.error}"]

@@ -112,7 +112,9 @@ def test_a_previewed_upload_is_applied_with_a_live_progress_bar_and_a_log(
     expect(page.get_by_role("heading", name="What will happen")).to_be_visible()
     screens.take(page, "preview")
     assert_accessible(page, page.get_by_role("button", name="Apply"))
-    assert counts(page) == "4 create 2 update 1 unchanged 0 with errors (not sent)"
+    assert (
+        counts(page) == "4 to create 2 to update 1 unchanged 0 with errors in the file (not sent)"
+    )
     alice = page.locator("#rows tbody tr", has_text="alice.martin@acme.example")
     expect(alice).to_contain_text("Update")
     expect(alice.locator(".change")).to_contain_text("Last name:")
@@ -136,9 +138,13 @@ def test_a_previewed_upload_is_applied_with_a_live_progress_bar_and_a_log(
     assert all(percent == 100 * done // top for done, top, percent in readings)
     # The ended run keeps its bar, full.
     expect(page.locator("#final-progress")).to_have_attribute("value", "7")
-    expect(page.locator("#final-progress-text")).to_contain_text("7 of 7 rows done (100%)")
-    page_counts = page.locator(".counts").nth(1)
-    expect(page_counts).to_have_text(re.compile(r"^\s*7\s+done\s*$"))
+    expect(page.locator("#final-progress-text")).to_contain_text(
+        "7 of 7 rows done (100%) · 7 of 7 processed"
+    )
+    expect(page.locator("#outcome")).to_have_text(
+        re.compile(r"^\s*7\s+of 7 processed\s+7\s+done\s+0\s+with errors\s*$")
+    )
+    expect(page.locator("#outcome-words")).to_have_text("Done: 4 created, 2 updated, 1 unchanged.")
     assert emulator.user("new.hire1@acme.example")["lastName"] == "Haddad"
 
     with page.expect_download() as download_info:
@@ -172,7 +178,9 @@ def test_the_errors_of_a_preview_are_shown_by_line_and_column_and_filtered(
     screens.take(page, "preview")
     assert_accessible(page, page.get_by_role("button", name="Apply"))
     rows = page.locator("#rows")
-    assert counts(page) == "1 create 0 update 0 unchanged 11 with errors (not sent)"
+    assert (
+        counts(page) == "1 to create 0 to update 0 unchanged 11 with errors in the file (not sent)"
+    )
     for line, column in ERROR_COLUMNS.items():
         expect(rows).to_contain_text(f"Line {line}, column {column}")
     expect(rows).to_contain_text("Line 5, column languageCode (value klingon)")

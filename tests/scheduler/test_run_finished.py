@@ -164,7 +164,7 @@ def test_a_run_with_errors_emails_the_notification_addresses(
         "User2Smart: the scheduled import Acme Demo / nightly ended with errors (X)"
     )
     assert f"(run {run.pk}) ended: X." in message.body
-    assert "with errors: 2" in message.body
+    assert "2 errors (2 in the file)" in message.body
     assert f"The log is on the SFTP server: {fire.log_path}" in message.body
 
 

@@ -268,7 +268,7 @@ def test_the_timeline_lists_every_change_newest_first_with_who_started_it(browse
         [Change("Last name", "Martin", "Martin-Durand")],
         [],
     ]
-    assert [entry.result for entry in entries] == ["OK", "OK", "Error"]
+    assert [entry.result for entry in entries] == ["Done", "Done", "Error"]
 
 
 def test_the_timeline_page_reads_as_a_table_of_runs_and_changes(browser_a, timeline):

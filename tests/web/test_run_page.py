@@ -195,8 +195,10 @@ def test_an_ended_import_shows_its_result_counts_and_downloads(browser_a, compan
     content = browser_a.get(reverse("imports:run", args=[run.pk])).content.decode()
 
     assert 'aria-label="X: at least one error"' in content
+    assert "<strong>4</strong> of 4 processed" in content
     assert "<strong>2</strong> done" in content
-    assert "<strong>1</strong> refused or failed when sent" in content
+    assert "<strong>2</strong> with errors" in content
+    assert "1 in the file, 1 refused or failed when sent, 0 not sent" in content
     assert reverse("imports:log", args=[run.pk]) in content
     assert reverse("imports:failed_rows", args=[run.pk]) in content
     assert "Selected role is not existing." in content
