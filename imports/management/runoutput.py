@@ -134,7 +134,7 @@ def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
     if run.refused:
         write(f"Run {run.pk}: X, {run.error}")
     write(f"Run {run.pk} ({run.get_status_display()}): {document['result']}  {_actions(run)}")
-    if run.started_at is not None:
+    if run.started_at is not None or run.refused:
         write(totals_words(run_totals(run)))
     if run.held:
         write(f"Held: {held_message(missing=run.held, limit=run.deactivation_limit or 0)}")
@@ -156,9 +156,10 @@ def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
 
 
 def _actions(run: ImportRun) -> str:
-    """What the plan will do (a preview), or what the run did (created, not "to create")."""
+    """What the plan will do (a preview), or what the run did (created, not "to create"; a run
+    that all or nothing refused did nothing)."""
     full_sync = run.missing == Missing.DEACTIVATE
-    if run.started_at is None:
+    if run.started_at is None and not run.refused:
         words = (
             f"{run.count_create} to create, {run.count_update} to update, "
             f"{run.count_unchanged} unchanged, {run.count_error} with errors"

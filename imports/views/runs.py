@@ -122,7 +122,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         context["held_message"] = held_message(missing=run.held, limit=run.deactivation_limit or 0)
         context["can_allow"] = not run.is_open and run.finished_at is not None
     context.update(_live_context(run))
-    if run.started_at is not None and not run.is_open:
+    if (run.started_at is not None or run.refused) and not run.is_open:
         context["done_by_action"] = run_done_by_action(run)
     if run.status in SHOWS_ROWS and run.rows_total:
         context.update(_rows_context(request, run))

@@ -45,7 +45,9 @@ def test_a_file_with_errors_applies_nothing_and_the_page_says_why(
     assert top is not None
     assert counts is not None
     assert top["y"] < counts["y"]
-    expect(page.locator(".counts").nth(1)).to_contain_text("1 not sent")
+    expect(page.locator("#outcome-words")).to_contain_text("Done: 0 created, 0 updated")
+    expect(page.locator("#outcome-words")).to_contain_text("11 in the file")
+    expect(page.locator("#outcome-words")).to_contain_text("1 not sent")
     expect(page.get_by_role("button", name="Retry failed rows")).to_have_count(0)
     assert emulator.writes() == {}
     assert emulator.user("x9@acme.example") is None

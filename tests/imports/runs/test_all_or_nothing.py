@@ -42,6 +42,8 @@ def test_the_summary_says_first_why_nothing_was_applied(acme, emulator, celery_w
     assert code == 2, err
     run = ImportRun.objects.get()
     assert out.splitlines()[0] == f"Run {run.pk}: X, {MESSAGE}"
+    assert out.splitlines()[1].endswith("0 created, 0 updated, 0 unchanged")
+    assert "(2 in the file, 3 not sent)" in out.splitlines()[2]
     assert "Stopped:" not in out
     assert emulator.writes() == {}
 
