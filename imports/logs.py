@@ -47,7 +47,6 @@ FIELD_LABELS = {
 }
 LOCATION_ORDER = ("countryCode", "regionCode", "city", "address", "postalCode")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PASSWORD = COLUMNS.index("password")
 
 
 class LogLine(NamedTuple):
@@ -173,24 +172,25 @@ def write_failed_rows(
 ) -> int:
     """Write failed input rows in the input format, ready to fix and upload again.
 
-    ``rows`` hold the values as read: 19 values in ``COLUMNS`` order (``PlannedRow.source``) or
-    ``{column: value}`` mappings. ``columns`` is the header to write, in the file's own order
-    and with its ``!`` prefixes (``Dialect.header_names``). The password column is always blank.
-    Returns the number of rows written.
+    ``columns`` is the header to write: the file's own names, in its order (``!`` prefixes
+    included). ``rows`` hold the values as read: the file's cells in that order
+    (``PlannedRow.source``), or ``{column: value}`` mappings by the format's column names.
+    A column named password is always blank. Returns the number of rows written.
     """
     names = [column.removeprefix("!") for column in columns]
-    positions = [COLUMNS.index(name) for name in names]
+    secret = {position for position, name in enumerate(names) if name.lower() == "password"}
     count = 0
     # Every value in double quotes: the file then reads back the same whatever its values hold.
     with _csv_writer(out, delimiter, quoting=csv.QUOTE_ALL) as writer:
         writer.writerow(columns)
         for row in rows:
             if isinstance(row, Mapping):
-                values = [row.get(name, "") for name in COLUMNS]
+                values = [row.get(name, "") for name in names]
             else:
-                values = list(row)
-            values[_PASSWORD] = ""
-            writer.writerow([neutralise(values[position]) for position in positions])
+                values = [*row, *[""] * (len(names) - len(row))][: len(names)]
+            for position in secret:
+                values[position] = ""
+            writer.writerow([neutralise(value) for value in values])
             count += 1
     return count
 

@@ -47,6 +47,14 @@ def is_header(cells: list[str]) -> bool:
     return known > 0 and known * 2 >= filled
 
 
+def raw_names(cells: list[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A header as written (trimmed, trailing empty names dropped): a profile reads it."""
+    names = [_header_name(cell) for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    return tuple(names), frozenset()
+
+
 def parse_header(cells: list[str], line: int) -> tuple[tuple[str, ...], frozenset[str]]:
     names = [_header_name(cell) for cell in cells]
     while names and not names[-1]:

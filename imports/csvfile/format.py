@@ -137,10 +137,14 @@ class Dialect:
 @dataclass(slots=True)
 class RawRecord:
     """One record as read: its first physical line, and its 19 values (untrimmed) in the order
-    of ``COLUMNS`` whatever the file's column order; a column the file lacks is empty."""
+    of ``COLUMNS`` whatever the file's column order; a column the file lacks is empty.
+
+    ``source`` is the record as the file has it (its own columns, in its order, the password
+    blanked once read), for the failed-rows file; ``None``: the same as ``cells``."""
 
     line: int
     cells: list[str] = field(repr=False)
+    source: list[str] | None = field(default=None, repr=False)
 
     @property
     def values(self) -> dict[str, str]:

@@ -28,6 +28,7 @@ from imports.csvfile.detection import (
     detect_delimiter,
     is_header,
     parse_header,
+    raw_names,
     reader_arguments,
 )
 from imports.csvfile.format import (
@@ -51,29 +52,43 @@ class CsvFile:
         dialect: Dialect,
         records: Iterator[tuple[int, list[str]]],
         max_rows: int,
+        *,
+        raw: bool = False,
     ) -> None:
         self.dialect = dialect
         self._records = records
         self._max_rows = max_rows
+        self._raw = raw
 
     def __iter__(self) -> Iterator[RawRecord]:
+        """Each record's 19 values in ``COLUMNS`` order, its cells as the file has them in
+        ``source`` (the password blanked). A raw file (``read_csv(raw_header=True)``) gives its
+        cells as they are, in the file's order: a profile maps them."""
         columns = self.dialect.columns
         width = len(columns)
         headerless = not self.dialect.header
         # Where each of COLUMNS sits in a line of this file (a missing one: after the last).
         reorder = None
-        if columns != COLUMNS:
+        password = None
+        if columns != COLUMNS and not self._raw:
             positions = {name: index for index, name in enumerate(columns)}
             reorder = operator.itemgetter(*(positions.get(name, width) for name in COLUMNS))
+            password = positions.get("password")
         for count, (line, cells) in enumerate(self._records, start=1):
             if count > self._max_rows:
                 raise _too_many_rows(self._max_rows)
             if len(cells) != width:
                 cells = _fit(cells, width, line, headerless)
-            if reorder is not None:
-                cells.append("")
-                cells = list(reorder(cells))
-            yield RawRecord(line, cells)
+            if reorder is None:
+                # The same list: the checker blanks the password in both.
+                yield RawRecord(line, cells, cells)
+                continue
+            cells.append("")
+            values = list(reorder(cells))
+            cells.pop()
+            if password is not None and cells[password]:
+                cells[password] = ""
+            yield RawRecord(line, values, cells)
 
 
 def read_csv(
@@ -82,8 +97,12 @@ def read_csv(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_rows: int = DEFAULT_MAX_ROWS,
+    raw_header: bool = False,
 ) -> CsvFile:
     """Detect how ``source`` is written, read its header and return the file ready to iterate.
+
+    With ``raw_header`` the first line is the header whatever it holds: its names are the
+    dialect's columns as written (a profile maps them), and records keep the file's order.
 
     ``source`` is bytes or a binary file object positioned at the start of the CSV data.
     Raises ``CsvFileError`` for file-level problems found up to the first record; later ones
@@ -128,8 +147,10 @@ def read_csv(
     if cells[0].startswith("\ufeff"):
         cells[0] = cells[0][1:]
     has_header = is_header(cells) if options.header == "auto" else options.header == "yes"
+    if raw_header:
+        has_header = True
     if has_header:
-        columns, ignored = parse_header(cells, line)
+        columns, ignored = raw_names(cells) if raw_header else parse_header(cells, line)
         second = next(records, None)
         if second is None:
             raise CsvFileError("The file has a header line but no rows of users.")
@@ -139,7 +160,7 @@ def read_csv(
         records = itertools.chain([first], records)
     dialect = Dialect(encoding, delimiter, quotechar, has_header, columns, ignored)
 
-    return CsvFile(dialect, records, max_rows)
+    return CsvFile(dialect, records, max_rows, raw=raw_header)
 
 
 def _parse_records(

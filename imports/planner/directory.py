@@ -90,6 +90,7 @@ class Directory:
     users: dict[str, DirectoryUser] = field(default_factory=dict)
     roles: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
+    _by_external_data: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_api(
@@ -110,6 +111,16 @@ class Directory:
             [{"id": str(role["id"]), "name": role.get("name") or ""} for role in system_roles],
             [{"id": str(group["id"]), "name": group.get("name") or ""} for group in access_groups],
         )
+
+    def with_external_data(self, key: str) -> list[DirectoryUser]:
+        """The users whose externalData is ``key`` (an employee id), exactly."""
+        if self._by_external_data is None:
+            index: dict[str, list[str]] = {}
+            for email_key, user in self.users.items():
+                if user.external_data:
+                    index.setdefault(user.external_data, []).append(email_key)
+            self._by_external_data = index
+        return [self.users[email_key] for email_key in self._by_external_data.get(key, ())]
 
     def find(self, email: str) -> DirectoryUser | None:
         return self.users.get(email.lower())

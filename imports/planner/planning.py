@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from imports.csvfile import COLUMNS
 from imports.planner.absence import Absence, absent_rows
 from imports.planner.directory import Directory, DirectoryUser, Location
 from imports.planner.plans import Action, Mode, PlannedRow, Step, StepKind
-from imports.rows import RejectedRow, RowError, UserRow, clean
+from imports.rows import RejectedRow, RowError, UserRow
 
 
 def needs_location(row: UserRow | RejectedRow) -> bool:
@@ -17,7 +16,6 @@ def needs_location(row: UserRow | RejectedRow) -> bool:
     return isinstance(row, UserRow) and row.has_location
 
 
-_OLD_EMAIL = COLUMNS.index("oldEmail")
 CHANGED_OUTSIDE = (
     "This user was changed in SmartRecruiters since the last import; the file's values replace "
     "those changes."
@@ -27,6 +25,8 @@ CHANGED_OUTSIDE = (
 FULL_ACCESS_ROLES = frozenset({"EXTENDED", "ADMINISTRATOR"})
 
 ReadLocation = Callable[[DirectoryUser], Mapping[str, Any] | None]
+MATCH_EMAIL = "email"
+MATCH_EXTERNAL_DATA = "externalData"
 
 
 class Planner:
@@ -38,8 +38,15 @@ class Planner:
         directory: Directory,
         *,
         read_location: ReadLocation | None = None,
+        match: str = MATCH_EMAIL,
+        repeated_ids: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
+        """``match``: how a row finds its user, by ``email`` (and ``oldEmail``) or by
+        ``externalData`` (the employee id). ``repeated_ids``: the employee ids that more than one
+        row of the file holds, with their lines (every one of those rows is an error)."""
         self.mode = Mode(mode)
+        self._by_external_data = match == MATCH_EXTERNAL_DATA
+        self._repeated_ids = repeated_ids or {}
         self.directory = directory
         self._read_location = read_location
         self._role_names = {role["id"]: role["name"] for role in directory.roles}
@@ -69,16 +76,20 @@ class Planner:
 
     def plan(self, row: UserRow | RejectedRow) -> PlannedRow:
         if isinstance(row, RejectedRow):
-            old_email = clean(row.source[_OLD_EMAIL])
-            duplicate = self._duplicate(row.line, row.email, row.email.lower(), old_email)
+            duplicate = self._duplicate(row.line, row.email, row.email.lower(), row.old_email)
             errors = [*row.errors, duplicate] if duplicate else list(row.errors)
             return _error(row, errors)
         email_key = row.email.lower()
         duplicate = self._duplicate(row.line, row.email, email_key, row.old_email)
         if duplicate:
             return _error(row, [duplicate])
-        old_key = row.old_email.lower() if row.old_email else None
-        user, by_old_email = self.directory.lookup(email_key, old_key)
+        if self._by_external_data:
+            user, by_old_email, problem = self._by_employee_id(row, email_key)
+            if problem is not None:
+                return _error(row, [problem])
+        else:
+            old_key = row.old_email.lower() if row.old_email else None
+            user, by_old_email = self.directory.lookup(email_key, old_key)
         if user is None:
             if not self._creates:
                 return _error(row, [_not_found(row)])
@@ -109,6 +120,43 @@ class Planner:
             row.line, row.email, row.first_name, row.last_name, action, user.id, changes, steps,
             [], row.source, note,
         )  # fmt: skip
+
+    def _by_employee_id(
+        self, row: UserRow, email_key: str
+    ) -> tuple[DirectoryUser | None, bool, RowError | None]:
+        """(user, found by employee id, problem): the user whose externalData is the row's; a
+        user with none yet is found by email. Found by id, a new email is an email change."""
+        key = row.external_data
+        if key is None:
+            message = "The employee id is missing: users are found by externalData."
+            return None, False, RowError(row.line, "externalData", "", message)
+        lines = self._repeated_ids.get(key)
+        if lines:
+            message = (
+                f'The employee id "{key}" is on lines {", ".join(map(str, lines))} of the file; '
+                "an employee may appear only once in a file."
+            )
+            return None, False, RowError(row.line, "externalData", key, message)
+        users = self.directory.with_external_data(key)
+        if len(users) > 1:
+            message = (
+                f'Several SmartRecruiters users have the employee id "{key}" in externalData '
+                f"({', '.join(user.email for user in users)}); fix them in SmartRecruiters."
+            )
+            return None, False, RowError(row.line, "externalData", key, message)
+        if users:
+            user = users[0]
+            # Its current address belongs to this row: a full sync must not find it missing.
+            self._lines_by_email.setdefault(user.email.lower(), row.line)
+            return user, True, None
+        user = self.directory.users.get(email_key)
+        if user is not None and user.external_data and user.external_data != key:
+            message = (
+                f'The email "{row.email}" belongs to the SmartRecruiters user with the employee '
+                f'id "{user.external_data}", not "{key}".'
+            )
+            return None, False, RowError(row.line, "email", row.email, message)
+        return user, False, None
 
     def _duplicate(
         self, line: int, email: str, email_key: str, old_email: str | None
@@ -141,6 +189,8 @@ def plan_rows(
     *,
     read_location: ReadLocation | None = None,
     absence: Absence | None = None,
+    match: str = MATCH_EMAIL,
+    repeated_ids: Mapping[str, Sequence[int]] | None = None,
 ) -> Iterator[PlannedRow]:
     """Plan rows one by one, streamed. ``read_location(user)`` is called (at most once per user)
     for a row that sets a location when the snapshot does not hold that user's location.
@@ -148,7 +198,9 @@ def plan_rows(
     With ``absence`` (full sync), the active users missing from the file follow the file's
     rows as ``deactivate`` rows without a line; a file with no valid row deactivates no one.
     """
-    planner = Planner(mode, directory, read_location=read_location)
+    planner = Planner(
+        mode, directory, read_location=read_location, match=match, repeated_ids=repeated_ids
+    )
     valid = False
     for row in rows:
         planned = planner.plan(row)

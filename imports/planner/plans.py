@@ -59,8 +59,8 @@ class Step:
 class PlannedRow:
     """One row's decision. ``changes`` maps a field to ``[old, new]`` (never the password).
 
-    ``source`` is the row as read (19 values in ``COLUMNS`` order, password blank), for the
-    failed-rows file; ``to_json`` writes it as a ``{column: value}`` object.
+    ``source`` is the row as the file has it (its own columns in its order, password blank),
+    for the failed-rows file.
     """
 
     line: int | None  # None: a user missing from the file
@@ -103,7 +103,7 @@ class PlannedRow:
             "changes": self.changes,
             "steps": [step.to_json() for step in self.steps],
             "errors": [error.to_json() for error in self.errors],
-            "source": dict(zip(COLUMNS, self.source, strict=False)),
+            "source": list(self.source),
             **({"note": self.note} if self.note else {}),
         }
 
@@ -119,9 +119,16 @@ class PlannedRow:
             changes={name: list(pair) for name, pair in data.get("changes", {}).items()},
             steps=[Step.from_json(step) for step in data.get("steps", [])],
             errors=[RowError.from_json(error) for error in data.get("errors", [])],
-            source=[data.get("source", {}).get(name, "") for name in COLUMNS],
+            source=_source(data.get("source")),
             note=data.get("note", ""),
         )
+
+
+def _source(data: Any) -> list[str]:
+    """A row's cells; a plan stored as ``{column: value}`` gives its 19 values in order."""
+    if isinstance(data, Mapping):
+        return [data.get(name, "") for name in COLUMNS]
+    return list(data or [])
 
 
 _STEP_WORDS = {

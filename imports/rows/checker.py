@@ -57,6 +57,7 @@ class RowChecker:
             postal_code, groups, send_email_text, old_email,
         ) = cells  # fmt: skip
         record.cells[_PASSWORD] = ""
+        source = record.cells if record.source is None else record.source
         # (column, value, message) of each problem; those of "!" columns only matter on create.
         problems: list[tuple[str, str, str]] = []
         create_problems: list[tuple[str, str, str]] = []
@@ -108,7 +109,7 @@ class RowChecker:
 
         if problems:
             errors = tuple(RowError(line, *problem) for problem in problems)
-            return RejectedRow(line, email, first_name, last_name, errors, record.cells)
+            return RejectedRow(line, email, first_name, last_name, errors, source, old_email)
         # Positional, in field order: this runs once per row of files of up to 200,000 rows.
         return UserRow(
             line,
@@ -136,7 +137,7 @@ class RowChecker:
             tuple(RowError(line, *problem) for problem in create_problems)
             if create_problems
             else (),
-            record.cells,
+            source,
         )
 
     def _role(self, value: str) -> tuple[str | None, str | None]:

@@ -39,8 +39,8 @@ class UserRow:
     ``system_role_id`` is ``None`` only when the column is ``!systemRoleId`` and the cell is empty
     or unknown; ``access_group_ids`` is ``None`` when the cell is empty. ``errors_if_created``
     holds the problems of ``!`` columns, which only matter if the row creates a user.
-    ``source`` is the row as read (19 untrimmed values in ``COLUMNS`` order, password blank),
-    for the failed-rows file.
+    ``source`` is the row as the file has it (its own columns in its order, untrimmed, password
+    blank), for the failed-rows file.
     """
 
     line: int
@@ -83,3 +83,4 @@ class RejectedRow:
     last_name: str
     errors: tuple[RowError, ...]
     source: list[str] = field(default_factory=list, repr=False, compare=False)
+    old_email: str = ""

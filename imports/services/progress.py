@@ -212,8 +212,9 @@ def _failed_rows_csv(run: ImportRun) -> str:
     ).exclude(payload="")
     if not failed.exists():
         return ""
+    # A row planned before plans kept the file's own cells holds them by column name.
     sources = (
-        PlannedRow.from_json(json.loads(payload)).source
+        json.loads(payload).get("source") or []
         for payload in failed.order_by(*line_order()).values_list("payload", flat=True).iterator()
     )
     out = io.BytesIO()

@@ -607,7 +607,15 @@ def test_every_kind_of_plan_round_trips_through_json():
         Action.UNCHANGED,
         Action.ERROR,
     ]
-    assert planned[0].to_json()["source"]["accessGroupId"] == "Engineering"
+    assert planned[0].to_json()["source"][COLUMNS.index("accessGroupId")] == "Engineering"
+
+
+def test_a_plan_stored_with_its_source_by_column_name_reads_back_in_column_order():
+    (planned,) = plan(cells(accessGroupId="Engineering"))
+    stored = planned.to_json()
+    stored["source"] = dict(zip(COLUMNS, stored["source"], strict=True))
+
+    assert PlannedRow.from_json(stored).source == planned.source
 
 
 def test_the_password_appears_only_in_the_create_body_and_is_redacted_for_display():
@@ -617,7 +625,7 @@ def test_the_password_appears_only_in_the_create_body_and_is_redacted_for_displa
     assert "Initial-Pw-1" not in repr(planned)
     assert "password" not in planned.redacted().steps[0].data
     assert "Initial-Pw-1" not in json.dumps(planned.redacted().to_json())
-    assert planned.to_json()["source"]["password"] == ""
+    assert planned.to_json()["source"][COLUMNS.index("password")] == ""
 
 
 def test_messages_say_what_the_plan_does():
