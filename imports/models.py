@@ -88,6 +88,13 @@ class ImportRun(models.Model):
     columns = models.JSONField(
         default=list, blank=True, help_text="The file's columns as it names them ('!' included)."
     )
+    profile = models.JSONField(
+        "import profile",
+        default=dict,
+        blank=True,
+        help_text="The import profile the file is read with, as it was when the run started "
+        "(empty: the 19-column format).",
+    )
 
     file_name = models.CharField(max_length=255, blank=True, default="")
     file_size = models.PositiveBigIntegerField(default=0)
@@ -158,6 +165,11 @@ class ImportRun(models.Model):
         )
 
     @property
+    def profile_name(self) -> str:
+        """The import profile's name, empty for the 19-column format."""
+        return str(self.profile.get("name") or "") if self.profile else ""
+
+    @property
     def result(self) -> str:
         """V when no row (and not the file) has an error, X otherwise; empty while open."""
         if self.is_open or self.status == self.Status.DISCARDED:
@@ -165,6 +177,35 @@ class ImportRun(models.Model):
         if self.error or self.count_error or self.rows_failed or self.rows_skipped or self.held:
             return "X"
         return "V"
+
+
+class ImportProfile(models.Model):
+    """How one company's HR export becomes the 19 fields of the format (``imports.profiles``).
+
+    ``spec`` is the profile's JSON without its name; it is checked by the profile services
+    before it is saved, never here.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="import_profiles")
+    name = models.CharField(max_length=100)
+    spec = models.JSONField(help_text='The profile: {"match": ..., "fields": {...}}.')
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                models.F("company"), Lower("name"), name="profile_unique_name_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})"
+
+    def to_json(self) -> dict:
+        """The profile's JSON, as ``import_profile`` loads it."""
+        return {"name": self.name, **self.spec}
 
 
 class ImportFileChunk(models.Model):

@@ -143,7 +143,8 @@ def _summary(command: BaseCommand, run: ImportRun, document: dict) -> None:
     else:
         write(
             f"File: {run.file_name} ({run.encoding}, delimiter {run.delimiter!r}, "
-            f"{'header' if run.has_header else 'no header'})"
+            f"{'header' if run.has_header else 'no header'}"
+            f"{f', profile {run.profile_name}' if run.profile_name else ''})"
         )
     if run.error and not run.refused:
         write(f"Stopped: {run.error}")

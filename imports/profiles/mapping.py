@@ -195,6 +195,22 @@ class ProfiledFile:
             return iter(self._csv_file)
         return map(self.binding.map, self._csv_file)
 
+    def survey(self, *, employee_ids: bool) -> tuple[int, dict[str, tuple[int, ...]]]:
+        """A first pass over the file: its number of records and, with ``employee_ids``, the
+        employee ids more than one record holds (``repeated_ids``). Iterates the file."""
+        if not employee_ids:
+            return sum(1 for _ in self._csv_file), {}
+        count = 0
+
+        def counted() -> Iterator[RawRecord]:
+            nonlocal count
+            for record in self:
+                count += 1
+                yield record
+
+        repeated = repeated_ids(counted())
+        return count, repeated
+
     def name_sources(self, planned: Iterable[PlannedRow]) -> Iterator[PlannedRow]:
         if self.binding is None:
             return iter(planned)

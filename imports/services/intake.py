@@ -12,6 +12,7 @@ from django.db import transaction
 
 from imports.csvfile import CsvFileError, CsvOptions
 from imports.models import ImportFileChunk, ImportRun, Missing, Mode
+from imports.profiles import Profile
 from imports.services import queue
 from user2smart.companies.encryption import decrypt_bytes, encrypt_bytes
 from user2smart.companies.models import Company
@@ -46,6 +47,7 @@ def run_start(
     missing: str = Missing.KEEP,
     deactivation_limit: int | None = None,
     all_or_nothing: bool = False,
+    profile: Profile | None = None,
 ) -> ImportRun:
     """Store the file and create its run; planning starts in a worker after commit.
 
@@ -53,6 +55,8 @@ def run_start(
     already failed, with the reason, so every attempt is in the history. With `enqueue=False`
     the caller plans the run itself (`run_plan`), e.g. a dry run on the command line.
     With `all_or_nothing`, a plan with any row in error sends nothing (`planning`).
+    `profile` (an import profile) is kept on the run as it is now: editing it later does not
+    change how this run's file is read.
     """
     if mode not in Mode.values:
         raise ValueError(f"Unknown mode {mode!r}")
@@ -74,6 +78,7 @@ def run_start(
             deactivation_limit=deactivation_limit,
             all_or_nothing=all_or_nothing,
             options=clean_options(options),
+            profile={} if profile is None or profile.standard else profile.to_json(),
             file_name=file_name[:255],
         )
         size, digest = _store(run, file)

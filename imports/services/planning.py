@@ -20,7 +20,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from imports.csvfile import CsvFile, CsvFileError, CsvOptions, read_csv
+from imports.csvfile import CsvFileError, CsvOptions
 from imports.models import ImportRow, ImportRun, Missing
 from imports.planner import (
     Absence,
@@ -30,6 +30,14 @@ from imports.planner import (
     PlannedRow,
     ReadLocation,
     plan_rows,
+)
+from imports.profiles import (
+    STANDARD,
+    Profile,
+    ProfiledFile,
+    ProfileError,
+    profile_from_json,
+    profile_read,
 )
 from imports.rows import RejectedRow, RowChecker, UserRow, check_records
 from imports.services.checking import CheckRecorder
@@ -190,28 +198,45 @@ def _plan_file(
     read_location: ReadLocation,
     recorder: CheckRecorder,
 ) -> None:
-    """Read, check and plan every record of the run's file; store the plan."""
+    """Read (through the run's import profile), check and plan every record of the run's
+    file; store the plan."""
+    profile = _profile(run)
     with open_file(run) as handle:
         # Counted first (no call, a fraction of the plan's time) so the page can say "rows
-        # checked of the file's rows"; a file-level error is raised here.
-        recorder.record(rows_total=sum(1 for _ in _read(handle, run)), force=True)
+        # checked of the file's rows"; a file-level error is raised here. A profile that finds
+        # users by employee id also learns here which ids more than one row holds (each of
+        # those rows is an error).
+        rows_total, repeated_ids = _read(handle, run, profile).survey(
+            employee_ids=profile.match == "externalData"
+        )
+        recorder.record(rows_total=rows_total, force=True)
         handle.seek(0)
-        csv_file = _read(handle, run)
-        dialect = csv_file.dialect
+        records = _read(handle, run, profile)
+        dialect = records.dialect
         run.encoding = dialect.encoding
         run.delimiter = dialect.delimiter
         run.quotechar = dialect.quotechar or ""
         run.has_header = dialect.header
-        run.columns = list(dialect.header_names)
+        run.columns = list(records.columns)
         checker = RowChecker(
-            roles=directory.roles, groups=directory.groups, ignored=dialect.ignored
+            roles=directory.roles, groups=directory.groups, ignored=records.ignored
         )
         checked = _locations_first(
-            check_records(csv_file, checker), directory, mirror, reader, recorder
+            check_records(records, checker), directory, mirror, reader, recorder
         )
         absence = _absence(run, client) if run.missing == Missing.DEACTIVATE else None
         planned = _counted(
-            plan_rows(checked, run.mode, directory, read_location=read_location, absence=absence),
+            records.name_sources(
+                plan_rows(
+                    checked,
+                    run.mode,
+                    directory,
+                    read_location=read_location,
+                    absence=absence,
+                    match=profile.match,
+                    repeated_ids=repeated_ids,
+                )
+            ),
             recorder,
             mirror,
         )
@@ -240,9 +265,19 @@ def _plan_undo(run: ImportRun, directory: Directory, read_location: ReadLocation
         _store_plan(run, planned, limit=0)
 
 
-def _read(handle: IO[bytes], run: ImportRun) -> CsvFile:
-    return read_csv(
+def _profile(run: ImportRun) -> Profile:
+    if not run.profile:
+        return STANDARD
+    try:
+        return profile_from_json(run.profile)
+    except ProfileError as exc:
+        raise RunStopped(f"The import profile cannot be used: {exc}") from None
+
+
+def _read(handle: IO[bytes], run: ImportRun, profile: Profile) -> ProfiledFile:
+    return profile_read(
         handle,
+        profile,
         CsvOptions(**run.options),
         max_bytes=settings.IMPORT_MAX_FILE_BYTES,
         max_rows=settings.IMPORT_MAX_ROWS,

@@ -17,6 +17,7 @@ from imports.management.runoutput import cannot, company_of, run_follow
 from imports.models import ImportRun, Missing, Mode
 from imports.options import ALL_OR_NOTHING_HELP, CLI_DELIMITERS, CLI_QUOTECHARS
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE
+from imports.services.profiles import ProfileError, profile_get
 from user2smart.health import workers_listening
 
 
@@ -44,6 +45,11 @@ class Command(BaseCommand):
             "the company's limit)",
         )
         parser.add_argument("--all-or-nothing", action="store_true", help=ALL_OR_NOTHING_HELP)
+        parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            help="the company's import profile that reads the file (default: the 19-column format)",
+        )
         parser.add_argument("--header", choices=["auto", "yes", "no"], default="auto")
         parser.add_argument("--delimiter", choices=list(CLI_DELIMITERS), default="auto")
         parser.add_argument("--quotechar", choices=list(CLI_QUOTECHARS), default="auto")
@@ -68,6 +74,10 @@ class Command(BaseCommand):
                 "No worker is running, so the import could not be applied. Start one with: "
                 "celery -A user2smart worker (or preview with --dry-run)."
             )
+        try:
+            profile = profile_get(company=company, name=options["profile"])
+        except ProfileError as exc:
+            raise cannot(str(exc)) from None
         csv_options = {
             "header": options["header"],
             "delimiter": CLI_DELIMITERS[options["delimiter"]],
@@ -88,6 +98,7 @@ class Command(BaseCommand):
                     missing=options["missing"],
                     deactivation_limit=options["allow_deactivations"],
                     all_or_nothing=options["all_or_nothing"],
+                    profile=profile,
                 )
         except (CsvFileError, ValueError) as exc:
             raise cannot(str(exc)) from None
