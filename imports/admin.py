@@ -1,20 +1,24 @@
-"""Operators' pages for the directory mirror: read-only, each person with their timeline."""
+"""Operators' pages: import profiles (checked before they are saved), and the directory
+mirror, read-only, each person with their timeline."""
 
 from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 
 from imports import services
-from imports.models import MirroredUser
+from imports.models import ImportProfile, MirroredUser
 from imports.selectors import person_timeline
+from imports.services.profiles import ProfileError, profile_check, profile_save
 from imports.views.people import TimelineEntry, record_facts, timeline_entry
 from user2smart.companies.models import Company
 
@@ -35,6 +39,78 @@ SHOWN: tuple[str, ...] = (
     "record_shown",
     "timeline",
 )
+
+
+class ImportProfileForm(forms.ModelForm):
+    """The profile as its JSON (the form `import_profile` loads), checked as a whole."""
+
+    profile = forms.JSONField(
+        label="Profile (JSON)",
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 90, "spellcheck": "false"}),
+        help_text='{"name": ..., "match": "email" or "externalData", "fields": {"email": '
+        '{"column": "Work Email"}, ...}}: see docs/profiles.md.',
+    )
+
+    class Meta:
+        model = ImportProfile
+        fields = ["company"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["profile"] = self.instance.to_json()
+
+    def clean_profile(self) -> object:
+        data = self.cleaned_data["profile"]
+        try:
+            profile_check(data=data)
+        except ProfileError as exc:
+            raise forms.ValidationError(exc.problems) from None
+        return data
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        company, data = cleaned.get("company"), cleaned.get("profile")
+        if company is not None and isinstance(data, dict):
+            name = str(data.get("name", "")).strip()
+            others = ImportProfile.objects.filter(company=company, name__iexact=name)
+            if self.instance.pk:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                self.add_error("profile", f'{company} already has an import profile "{name}".')
+        return cleaned
+
+
+@admin.register(ImportProfile)
+class ImportProfileAdmin(admin.ModelAdmin):
+    form = ImportProfileForm
+    list_display = ["name", "company", "updated_at"]
+    list_filter = ["company"]
+    list_select_related = ["company"]
+    search_fields = ["name", "company__name"]
+    actions = ["download_json"]
+
+    def save_model(self, request: HttpRequest, obj: ImportProfile, form, change: bool) -> None:
+        saved = profile_save(
+            company=obj.company, data=form.cleaned_data["profile"], instance=obj if change else None
+        )
+        obj.pk = saved.pk
+
+    @admin.action(description="Download the selected profile as JSON")
+    def download_json(
+        self, request: HttpRequest, queryset: QuerySet[ImportProfile]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select one profile to download.", messages.WARNING)
+            return None
+        profile = queryset.get()
+        response = HttpResponse(
+            json.dumps(profile.to_json(), ensure_ascii=False, indent=2) + "\n",
+            content_type="application/json",
+        )
+        name = slugify(profile.name) or "profile"
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
 
 
 @admin.register(MirroredUser)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 
-from imports.csvfile import CsvFileError
-from imports.models import Missing, Mode
+from imports.csvfile import COLUMNS, IGNORABLE_COLUMNS, CsvFileError
+from imports.models import ImportProfile, Missing, Mode
 from imports.options import (
     ALL_OR_NOTHING_HELP,
     ALL_OR_NOTHING_LABEL,
@@ -15,9 +18,13 @@ from imports.options import (
     HEADER_CHOICES,
     QUOTECHAR_CHOICES,
 )
+from imports.profiles import Profile
 from imports.services.intake import CREATE_CANNOT_DEACTIVATE, clean_options
+from imports.services.profiles import ProfileError, profile_load
+from user2smart.companies.models import Company
 
 EXPORT_DELIMITER_CHOICES = DELIMITER_CHOICES[1:]
+STANDARD_CHOICE = ("", "The User2Smart format (19 columns)")
 OPTIONS = ("header", "delimiter", "quotechar", "encoding")
 
 
@@ -52,6 +59,13 @@ class ImportForm(forms.Form):
         help_text="Deactivate them when the file lists everyone who works at the company today: "
         "active users not in it are deactivated (administrators and protected addresses never).",
     )
+    profile = forms.ChoiceField(
+        label="Profile",
+        required=False,
+        choices=[STANDARD_CHOICE],
+        help_text="How the columns are read: the User2Smart format, or one of your import "
+        "profiles (your HR system's export as it is).",
+    )
     header = forms.ChoiceField(label="Header line", choices=HEADER_CHOICES, initial="auto")
     delimiter = forms.ChoiceField(choices=DELIMITER_CHOICES, initial="auto")
     quotechar = forms.ChoiceField(
@@ -68,8 +82,16 @@ class ImportForm(forms.Form):
         label=ALL_OR_NOTHING_LABEL, required=False, initial=False, help_text=ALL_OR_NOTHING_HELP
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, company: Company | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.profiles = {
+            str(row.pk): row
+            for row in (ImportProfile.objects.filter(company=company) if company else ())
+        }
+        cast(forms.ChoiceField, self.fields["profile"]).choices = [
+            STANDARD_CHOICE,
+            *((key, row.name) for key, row in self.profiles.items()),
+        ]
         self.fields["file"].widget.attrs.update(
             {
                 "accept": ".csv,.txt,text/csv,text/plain",
@@ -81,6 +103,16 @@ class ImportForm(forms.Form):
 
     def clean_missing(self) -> str:
         return self.cleaned_data.get("missing") or Missing.KEEP
+
+    def clean_profile(self) -> Profile | None:
+        """The chosen import profile, checked; None for the User2Smart format."""
+        key = self.cleaned_data.get("profile")
+        if not key:
+            return None
+        try:
+            return profile_load(profile=self.profiles[key])
+        except ProfileError as exc:
+            raise forms.ValidationError(f"This profile cannot be used: {exc}") from None
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -100,3 +132,41 @@ class ExportForm(forms.Form):
         required=False,
         help_text="Reads every user one by one, so it runs in the background with a progress bar.",
     )
+
+
+# The import profile page ------------------------------------------------------------------------
+
+SOURCE_VALUE = "=value"  # the "source" select's choice for a fixed value
+
+
+def profile_data_from_post(post: QueryDict) -> dict[str, Any]:
+    """The profile's JSON from the profile page's fields (checked later, as a whole).
+
+    Per field ``F``: ``F-source`` (a header name, ``=value`` or empty: not mapped),
+    ``F-fallback`` (a second header, used when the first is empty), ``F-value``, ``F-default``,
+    ``F-transform``, ``F-on`` (checked: on create only), and the value map as rows of
+    ``F-map-from`` / ``F-map-to`` (rows with an empty cell side are dropped).
+    """
+    fields: dict[str, dict[str, Any]] = {}
+    for name in COLUMNS:
+        source = post.get(f"{name}-source", "")
+        if not source:
+            continue
+        rule: dict[str, Any]
+        if source == SOURCE_VALUE:
+            rule = {"value": post.get(f"{name}-value", "")}
+        else:
+            fallback = post.get(f"{name}-fallback", "")
+            rule = {"column": [source, fallback] if fallback and fallback != source else source}
+        pairs = zip(post.getlist(f"{name}-map-from"), post.getlist(f"{name}-map-to"), strict=False)
+        mapping = {cell.strip(): value.strip() for cell, value in pairs if cell.strip()}
+        if mapping:
+            rule["map"] = mapping
+        if post.get(f"{name}-default", "").strip():
+            rule["default"] = post[f"{name}-default"].strip()
+        if post.get(f"{name}-transform"):
+            rule["transform"] = post[f"{name}-transform"]
+        if post.get(f"{name}-on") and name in IGNORABLE_COLUMNS:
+            rule["on"] = "create"
+        fields[name] = rule
+    return {"name": post.get("name", ""), "match": post.get("match", "email"), "fields": fields}

@@ -6,11 +6,14 @@ is: a form shown again after an error keeps the password or key just typed (and 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from imports.models import ImportProfile
 from scheduler.models import Schedule
 from scheduler.services.checks import sftp_host_check
 
@@ -21,6 +24,7 @@ SCHEDULE_FIELDS = ("name", "enabled", "cron", "timezone")
 IMPORT_FIELDS = (
     "run_as_email",
     "mode",
+    "profile",
     "missing",
     "all_or_nothing",
     "header",
@@ -117,6 +121,11 @@ class ScheduleForm(forms.ModelForm):
             # typed. The data holds only the typed value, never the stored one.
             for name in SECRET_FIELDS:
                 self.fields[name].widget.render_value = True  # type: ignore[attr-defined]
+        # Only the schedule's company's profiles (any company's while none is chosen yet).
+        company_id = self.data.get("company") or getattr(stored, "company_id", None)
+        if company_id and str(company_id).isdigit():
+            profile_field = cast(forms.ModelChoiceField, self.fields["profile"])
+            profile_field.queryset = ImportProfile.objects.filter(company_id=company_id)
 
     def clean(self) -> dict:
         cleaned = super().clean()

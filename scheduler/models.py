@@ -17,7 +17,7 @@ from django.utils.timezone import now
 from django_celery_beat.models import PeriodicTask
 
 from imports.csvfile import CsvFileError
-from imports.models import ImportRun, Missing, Mode
+from imports.models import ImportProfile, ImportRun, Missing, Mode
 from imports.options import (
     ALL_OR_NOTHING_HELP,
     ALL_OR_NOTHING_LABEL,
@@ -137,6 +137,16 @@ class Schedule(models.Model):
     )
 
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
+    profile = models.ForeignKey(
+        ImportProfile,
+        verbose_name="import profile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="schedules",
+        help_text="How the file's columns are read: one of the company's import profiles, or "
+        "empty for the 19-column format.",
+    )
     missing = models.CharField(
         "people missing from the file",
         max_length=10,
@@ -261,6 +271,8 @@ class Schedule(models.Model):
             errors["sftp_password"] = ["Give the SFTP password or a private key for the login."]
         if self.missing == Missing.DEACTIVATE and self.mode == Mode.CREATE:
             errors["missing"] = [CREATE_CANNOT_DEACTIVATE]
+        if self.profile is not None and self.profile.company_id != self.company_id:
+            errors["profile"] = ["Choose an import profile of the schedule's company."]
         try:
             clean_options(self.csv_options)
         except (CsvFileError, ValueError) as exc:

@@ -71,7 +71,7 @@ PROGRESS_FIELDS = (
 @company_view
 def new_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
+        form = ImportForm(request.POST, request.FILES, company=request.company)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -86,13 +86,14 @@ def new_import(request: HttpRequest) -> HttpResponse:
                     created_by=request.user,
                     missing=form.cleaned_data["missing"],
                     all_or_nothing=form.cleaned_data["all_or_nothing"],
+                    profile=form.cleaned_data["profile"],
                 )
             except ValueError as exc:  # a choice the service refuses: say why, keep the form
                 form.add_error(None, str(exc))
             else:
                 return redirect("imports:run", run_id=run.pk)
     else:
-        form = ImportForm()
+        form = ImportForm(company=request.company)
     context = {
         "form": form,
         "max_words": file_size_words(settings.IMPORT_MAX_FILE_BYTES),

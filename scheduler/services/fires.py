@@ -25,6 +25,7 @@ from django.db.models.functions import Now
 from imports.csvfile import CsvFileError
 from imports.models import ImportRun
 from imports.services import run_start
+from imports.services.profiles import profile_load
 from scheduler import sftp
 from scheduler.cron import previous_run
 from scheduler.models import Schedule, ScheduleFire
@@ -196,6 +197,7 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
             return
     try:
         with transaction.atomic():
+            profile = profile_load(profile=schedule.profile) if schedule.profile else None
             run = run_start(
                 company=schedule.company,
                 file=io.BytesIO(data),
@@ -207,6 +209,7 @@ def _start_run(fire: ScheduleFire, data: bytes, remote: sftp.RemoteFile) -> None
                 options=schedule.csv_options,
                 dry_run=False,
                 run_as_email=schedule.run_as_email,
+                profile=profile,
             )
             started = ScheduleFire.objects.filter(pk=fire.pk, outcome=Outcome.PENDING).update(
                 outcome=Outcome.STARTED,

@@ -12,8 +12,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imports.models import Missing, Mode
+from imports.models import ImportProfile, Missing, Mode
 from imports.options import CLI_DELIMITERS, CLI_QUOTECHARS, HEADER_CHOICES
+from imports.profiles import STANDARD_NAME
 from scheduler import services
 from scheduler.cron import describe, next_runs
 from scheduler.models import Schedule
@@ -39,6 +40,11 @@ class Command(BaseCommand):
             "--all-or-nothing",
             action=BooleanOptionalAction,
             help="apply only a file without errors (--no-all-or-nothing: each valid row)",
+        )
+        parser.add_argument(
+            "--profile",
+            help='the company\'s import profile that reads the file ("standard": the 19-column '
+            "format)",
         )
         parser.add_argument("--run-as", help="email of a SmartRecruiters administrator")
         parser.add_argument("--host", help="SFTP host")
@@ -71,6 +77,8 @@ class Command(BaseCommand):
         if company is None:
             raise CommandError(f"There is no company {options['company']!r}.")
         values = self._values(options)
+        if options["profile"] is not None:
+            values["profile"] = self._profile(company, options["profile"])
         try:
             saved = services.schedule_upsert(company=company, name=options["name"], values=values)
         except ValidationError as exc:
@@ -93,7 +101,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  next runs: {upcoming}")
         self.stdout.write(
-            f"  mode {schedule.mode}; people missing from the file: "
+            f"  mode {schedule.mode}"
+            f"{f'; profile {schedule.profile.name}' if schedule.profile else ''}; people missing "
+            "from the file: "
             f"{schedule.get_missing_display().lower()}"
             f"{'; all or nothing' if schedule.all_or_nothing else ''}"
         )
@@ -103,6 +113,18 @@ class Command(BaseCommand):
             f"{schedule.file_path} (login with a {login}); logs in {schedule.log_dir} as "
             f"{schedule.log_prefix}-YYYYMMDD.csv"
         )
+
+    def _profile(self, company: Company, name: str) -> ImportProfile | None:
+        if name.strip().lower() == STANDARD_NAME:
+            return None
+        profile = company.import_profiles.filter(name__iexact=name.strip()).first()
+        if profile is None:
+            names = ", ".join(company.import_profiles.values_list("name", flat=True)) or "none"
+            raise CommandError(
+                f'{company} has no import profile "{name}" (its profiles: {names}). Save it '
+                "first with manage.py import_profile."
+            )
+        return profile
 
     def _values(self, options: dict) -> dict[str, object]:
         mapping = {
