@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from imports.views import exports, lookups, people, runs
+from imports.views import exports, lookups, people, profiles, runs
 from imports.views import help as help_pages
 from imports.views import undo as undo_views
 
@@ -33,6 +33,12 @@ urlpatterns = [
     path("export/<int:export_id>/download/", exports.export_download, name="export_download"),
     path("people/", people.people, name="people"),
     path("people/<str:user_id>/", people.person, name="person"),
+    path("profiles/", profiles.profiles, name="profiles"),
+    path("profiles/new/", profiles.profile_page, name="profile_new"),
+    path("profiles/sample/", profiles.profile_sample, name="profile_sample"),
+    path("profiles/preview/", profiles.profile_preview, name="profile_preview"),
+    path("profiles/<int:profile_id>/", profiles.profile_page, name="profile"),
+    path("profiles/<int:profile_id>.json", profiles.profile_download, name="profile_download"),
     path("lists/", lookups.lists, name="lists"),
     path("lists/<slug:kind>.csv", lookups.list_download, name="list_download"),
     path("help/", help_pages.help_page, name="help"),
