@@ -69,14 +69,16 @@ class Binding:
         self.ignored = frozenset(name for name, rule in profile.fields.items() if rule.on_create)
 
     def map(self, record: RawRecord) -> RawRecord:
-        """The record's 19 values; its cells, the password blanked, stay as its source."""
+        """The record, its cells replaced by the 19 values; its cells, the password blanked,
+        become its source."""
         cells = record.cells
-        values = [get(cells) for get in self._getters]
+        record.cells = [get(cells) for get in self._getters]
         if self._secret and any(cells[position] for position in self._secret):
             cells = list(cells)
             for position in self._secret:
                 cells[position] = ""
-        return RawRecord(record.line, values, cells)
+        record.source = cells
+        return record
 
     def _getter(self, field: str) -> Getter:
         rule = self.profile.fields.get(field)
@@ -87,8 +89,11 @@ class Binding:
             constant = finish(rule.value.strip())
             return lambda cells: constant
         positions = self.positions[field]
-        if len(positions) == 1 and not (rule.map or rule.default is not None or rule.transform):
-            return operator.itemgetter(positions[0])
+        if len(positions) == 1:
+            if not (rule.map or rule.default is not None or rule.transform):
+                return operator.itemgetter(positions[0])
+            (position,) = positions
+            return lambda cells: finish(cells[position].strip())
 
         def get(cells: list[str]) -> str:
             for position in positions:

@@ -46,7 +46,7 @@ def hr_export(sftp_folder: Path) -> Path:
                     "First Name": "Nadia",
                     "Last Name": "Haddad",
                     "Work Email": "nadia.haddad@acme.example",
-                    "Job Title": "Engineer",
+                    "Job Title": "Recruiter",
                     "Country": "Allemagne",
                     "City": "Berlin",
                     "Department": "Engineering",
@@ -127,9 +127,10 @@ def test_a_scheduled_sftp_import_through_a_profile_end_to_end(
     nadia = emulator.user("nadia.haddad@acme.example")
     assert (nadia["externalData"], nadia["systemRole"]["id"], nadia["active"]) == (
         "E2001",
-        "EMPLOYEE",
+        "STANDARD",
         True,
     )
+    assert [group["id"] for group in nadia["accessGroups"]] == ["60497fe33e2b74a609b7e412"]
     assert (nadia["location"]["countryCode"], nadia["location"]["city"]) == ("DE", "Berlin")
     today = datetime.now(UTC).strftime("%Y%m%d")
     log = Path(f"{hr_export.parent}/logs/users-{today}.csv")

@@ -1,7 +1,8 @@
 """`manage.py import_profile FILE.json --company SLUG`: create or replace an import profile.
 
-`--export NAME` prints a profile's JSON instead (to a file with `--output`), in the form this
-command loads. `--sample FILE.csv` also checks the profile against a file's header.
+`--preset NAME` loads a preset shipped with the product instead of a file (`--name` renames it).
+`--export NAME` prints a profile's JSON (to a file with `--output`), in the form this command
+loads. `--sample FILE.csv` also checks the profile against a file's header.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imports.profiles import STANDARD
+from imports.profiles.presets import PRESETS, preset
 from imports.services.profiles import ProfileError, profile_get, profile_save
 from user2smart.companies.models import Company
 
@@ -22,6 +24,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help="the profile's JSON file")
         parser.add_argument("--company", required=True, help="the company's slug")
+        parser.add_argument(
+            "--preset",
+            choices=sorted(PRESETS),
+            help="save a preset (a starting point for that HR system's export) as a profile",
+        )
+        parser.add_argument("--name", help="with --preset: the saved profile's name")
         parser.add_argument("--export", metavar="NAME", help="print the profile NAME as JSON")
         parser.add_argument("--output", metavar="FILE", help="with --export: write to FILE")
         parser.add_argument(
@@ -35,15 +43,14 @@ class Command(BaseCommand):
         if options["export"]:
             self._export(company, options["export"], options["output"])
             return
-        if not options["file"]:
-            raise CommandError("Give the profile's JSON file, or --export NAME.")
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"{path} is not a file.")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CommandError(f"{path} is not a JSON file: {exc}") from None
+        if options["preset"]:
+            data = preset(options["preset"])
+            if options["name"]:
+                data = {**data, "name": options["name"]}
+        elif options["file"]:
+            data = self._read(Path(options["file"]))
+        else:
+            raise CommandError("Give the profile's JSON file, --preset NAME or --export NAME.")
         sample = None
         if options["sample"]:
             sample_path = Path(options["sample"])
@@ -61,6 +68,14 @@ class Command(BaseCommand):
             raise CommandError(f"The profile was not saved. {exc}") from None
         verb = "Replaced" if existed else "Created"
         self.stdout.write(f'{verb} the import profile "{saved.name}" of {company}.')
+
+    def _read(self, path: Path) -> object:
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        try:
+            return json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{path} is not a JSON file: {exc}") from None
 
     def _export(self, company: Company, name: str, output: str | None) -> None:
         try:

@@ -11,6 +11,7 @@ import pytest
 
 from imports.models import ImportProfile, ImportRun
 from tests.imports.runs.conftest import import_json, run_command
+from tests.imports.test_presets import DOCS_SAMPLES
 from tests.imports.test_profiles import BAMBOOHR, employee, export
 
 pytestmark = pytest.mark.integration
@@ -178,3 +179,33 @@ def test_an_applied_run_keeps_the_failed_rows_in_the_file_s_own_columns(
     assert failed[1][:5] == ["E2002", "Tomasz", "", "Martin", ""]
     log = bytes(run.log_csv).decode("utf-8-sig")
     assert "Work Email is empty (mapped to email)." in log
+
+
+def test_a_preset_saved_as_a_profile_reads_its_sample_export(acme):
+    code, out, err = run_command(
+        "import_profile", "--company", "acme", "--preset", "workday", "--name", "Workday HR"
+    )
+    assert code == 0, err
+    assert out.strip() == 'Created the import profile "Workday HR" of Acme Demo.'
+
+    code, document = import_json(
+        str(DOCS_SAMPLES / "workday-export.csv"),
+        "--company",
+        "acme",
+        "--profile",
+        "workday hr",
+        "--dry-run",
+    )
+
+    assert code == 1, document
+    assert [row["action"] for row in document["rows"]] == [
+        "update",
+        "update",
+        "create",
+        "error",
+        "error",
+    ]
+    assert document["rows"][0]["changes"]["email"] == [
+        "alice.martin@acme.example",
+        "alice.durand@acme.example",
+    ]
