@@ -74,6 +74,27 @@ def employee(**cells: str) -> dict[str, str]:
     }
 
 
+def hr_export(**new_hire: str) -> bytes:
+    """BambooHR's export of three people: Alice's last name changed, a new hire (Nadia, a
+    recruiter in Berlin), and Tomasz, whose work email is empty."""
+    nadia = {
+        "Employee #": "E2001",
+        "First Name": "Nadia",
+        "Last Name": "Haddad",
+        "Work Email": "nadia.haddad@acme.example",
+        "Job Title": "Recruiter",
+        "Country": "Allemagne",
+        "City": "Berlin",
+        "Department": "Engineering",
+        **new_hire,
+    }
+    return export(
+        employee(**{"Last Name": "Martin-Durand"}),
+        employee(**nadia),
+        employee(**{"Employee #": "E2002", "First Name": "Tomasz", "Work Email": ""}),
+    )
+
+
 def values(data: bytes, spec: dict = BAMBOOHR) -> list[dict[str, str]]:
     records = profile_read(data, profile_from_json(spec))
     return [dict(zip(COLUMNS, record.cells, strict=True)) for record in records]

@@ -20,7 +20,8 @@ from imports.services.profiles import profile_save
 from scheduler.forms import ScheduleForm
 from scheduler.models import ScheduleFire
 from tests.imports.runs.conftest import run_command
-from tests.imports.test_profiles import BAMBOOHR, employee, export
+from tests.imports.test_profiles import BAMBOOHR
+from tests.imports.test_profiles import hr_export as bamboohr_export
 from tests.scheduler.conftest import ScheduleMaker, beat_fire
 from tests.scheduler.test_admin import form_data
 from user2smart.companies.models import Company
@@ -37,24 +38,7 @@ def bamboohr(acme: Company) -> ImportProfile:
 def hr_export(sftp_folder: Path) -> Path:
     """users.csv on the server is BambooHR's export: an update, a new hire, a missing email."""
     path = sftp_folder / "users.csv"
-    path.write_bytes(
-        export(
-            employee(**{"Last Name": "Martin-Durand"}),
-            employee(
-                **{
-                    "Employee #": "E2001",
-                    "First Name": "Nadia",
-                    "Last Name": "Haddad",
-                    "Work Email": "nadia.haddad@acme.example",
-                    "Job Title": "Recruiter",
-                    "Country": "Allemagne",
-                    "City": "Berlin",
-                    "Department": "Engineering",
-                }
-            ),
-            employee(**{"Employee #": "E2002", "First Name": "Tomasz", "Work Email": ""}),
-        )
-    )
+    path.write_bytes(bamboohr_export())
     return path
 
 

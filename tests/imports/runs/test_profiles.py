@@ -17,6 +17,20 @@ from tests.imports.test_profiles import BAMBOOHR, employee, export
 pytestmark = pytest.mark.integration
 
 
+def assert_failed_rows_keep_the_export_s_columns(run: ImportRun) -> None:
+    """The failed-rows file of a run of ``hr_export``: the export's own header, then Tomasz."""
+    failed = list(csv.reader(io.StringIO(run.failed_rows_csv.lstrip("\ufeff"))))
+    assert failed[0][:5] == [
+        "Employee #",
+        "First Name",
+        "Preferred Name",
+        "Last Name",
+        "Work Email",
+    ]
+    assert failed[1][:5] == ["E2002", "Tomasz", "", "Martin", ""]
+    assert len(failed) == 2
+
+
 @pytest.fixture
 def bamboohr(acme, tmp_path):
     path = tmp_path / "bamboohr.json"
@@ -168,15 +182,7 @@ def test_an_applied_run_keeps_the_failed_rows_in_the_file_s_own_columns(
     assert (location["countryCode"], location["city"]) == ("FR", "Paris")
     assert [group["id"] for group in created["accessGroups"]] == ["60497fe33e2b74a609b7e411"]
     run = ImportRun.objects.get(pk=document["run"])
-    failed = list(csv.reader(io.StringIO(run.failed_rows_csv.lstrip("\ufeff"))))
-    assert failed[0][:5] == [
-        "Employee #",
-        "First Name",
-        "Preferred Name",
-        "Last Name",
-        "Work Email",
-    ]
-    assert failed[1][:5] == ["E2002", "Tomasz", "", "Martin", ""]
+    assert_failed_rows_keep_the_export_s_columns(run)
     log = bytes(run.log_csv).decode("utf-8-sig")
     assert "Work Email is empty (mapped to email)." in log
 
