@@ -18,8 +18,8 @@ from imports.models import ImportProfile
 from imports.profiles import TRANSFORMS, ProfileError, profile_from_json
 from imports.profiles.presets import PRESETS, preset
 from imports.profiles.preview import SHOWN, guess_fields, preview_rows, sample_read
+from imports.services.lookups import lookup_read
 from imports.services.profiles import profile_save
-from imports.views.lookups import read_list
 from user2smart.companies.access import company_view
 from user2smart.companies.connection import CompanyApiError
 from user2smart.companies.models import Company
@@ -140,7 +140,8 @@ def _lists(company: Company) -> tuple[list[dict] | None, list[dict] | None, str]
     if cached is not None:
         return cached[0], cached[1], ""
     try:
-        roles, groups = read_list(company, "roles"), read_list(company, "access-groups")
+        roles = lookup_read(company=company, kind="roles")
+        groups = lookup_read(company=company, kind="access-groups")
     except CompanyApiError as exc:
         return None, None, exc.message
     cache.set(key, (roles, groups), LISTS_SECONDS)
