@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,22 @@ def test_successfactors_sample():
         (4, "create", "nadia.haddad@acme.example", [], []),
         (5, "error", "tomasz.nowak@acme.example", [], [("COUNTRY", no_country)]),
     ]
+
+
+def test_the_worked_example_of_the_docs_plans_as_it_says():
+    text = (DOCS_SAMPLES.parent / "profiles.md").read_text(encoding="utf-8")
+    export = re.search(r"```csv\n(.*?)```", text, re.DOTALL)[1]
+    spec = json.loads(re.search(r"```json\n(.*?)```", text, re.DOTALL)[1])
+
+    alice, nadia, thomas = plan(export.encode(), spec)
+
+    assert alice.changes == {"lastName": ["Martin", "Martin-Durand"], "language": ["fr", "en"]}
+    body = nadia.steps[0].data
+    assert (body["systemRole"], body["location"]) == (
+        {"id": "EMPLOYEE"},
+        {"countryCode": "DE", "city": "Berlin"},
+    )
+    assert [step.kind.value for step in nadia.steps] == ["create", "add_to_groups", "activate"]
+    assert nadia.steps[1].data == ["60497fe33e2b74a609b7e412"]  # Engineering
+    (error,) = thomas.errors
+    assert (error.column, error.message) == ("Work Email", "Work Email is empty (mapped to email).")

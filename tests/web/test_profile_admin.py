@@ -1,0 +1,75 @@
+"""Operators' import profiles in the admin: the JSON is checked as a whole before it is saved, a
+profile downloads as the JSON `import_profile` loads, and one a schedule uses stays."""
+
+from __future__ import annotations
+
+import json
+
+from django.urls import reverse
+
+from imports.models import ImportProfile
+from imports.services.profiles import profile_save
+from scheduler.models import Schedule
+from tests.imports.test_profiles import BAMBOOHR
+from tests.scheduler.conftest import make_schedule
+
+ADD = reverse("admin:imports_importprofile_add")
+LIST = reverse("admin:imports_importprofile_changelist")
+
+
+def test_a_profile_is_added_as_its_json(admin_client, company_a):
+    response = admin_client.post(ADD, {"company": company_a.pk, "profile": json.dumps(BAMBOOHR)})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = ImportProfile.objects.get()
+    assert (saved.company, saved.to_json()) == (company_a, BAMBOOHR)
+
+
+def test_a_wrong_profile_is_refused_with_each_problem_named(admin_client, company_a):
+    fields = {**BAMBOOHR["fields"], "emial": {"column": "Work Email"}}
+    del fields["enabled"]
+
+    response = admin_client.post(
+        ADD, {"company": company_a.pk, "profile": json.dumps({**BAMBOOHR, "fields": fields})}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Unknown fields: &quot;emial&quot;" in page
+    assert "Required fields are not mapped: enabled" in page
+    assert not ImportProfile.objects.exists()
+
+
+def test_a_second_profile_of_the_same_name_is_refused(admin_client, company_a):
+    profile_save(company=company_a, data=BAMBOOHR)
+
+    response = admin_client.post(
+        ADD, {"company": company_a.pk, "profile": json.dumps({**BAMBOOHR, "name": "BambooHR"})}
+    )
+
+    assert "Alpha Ltd already has an import profile &quot;BambooHR&quot;" in (
+        response.content.decode()
+    )
+    assert ImportProfile.objects.count() == 1
+
+
+def test_the_selected_profile_downloads_as_json(admin_client, company_a):
+    saved = profile_save(company=company_a, data=BAMBOOHR)
+
+    response = admin_client.post(LIST, {"action": "download_json", "_selected_action": [saved.pk]})
+
+    assert response["Content-Disposition"] == 'attachment; filename="bamboohr.json"'
+    assert json.loads(response.content) == BAMBOOHR
+
+
+def test_a_profile_a_schedule_uses_cannot_be_deleted(admin_client, company_a):
+    saved = profile_save(company=company_a, data=BAMBOOHR)
+    make_schedule(company_a, profile=saved)
+
+    response = admin_client.post(
+        reverse("admin:imports_importprofile_delete", args=[saved.pk]), {"post": "yes"}
+    )
+
+    assert "Cannot delete import profile" in response.content.decode()
+    assert ImportProfile.objects.filter(pk=saved.pk).exists()
+    assert Schedule.objects.get().profile == saved
