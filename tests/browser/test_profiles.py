@@ -83,7 +83,9 @@ def test_a_profile_is_mapped_with_a_live_preview_saved_and_used_for_an_upload(
     page.get_by_role("button", name="Upload").click()
 
     expect(page.get_by_role("heading", name="What will happen")).to_be_visible()
-    assert counts(page) == "1 create 1 update 0 unchanged 1 with errors (not sent)"
+    assert (
+        counts(page) == "1 to create 1 to update 0 unchanged 1 with errors in the file (not sent)"
+    )
     rows = page.locator("#rows")
     expect(rows).to_contain_text("column Work Email")
     expect(rows).to_contain_text("Work Email is empty (mapped to email).")
