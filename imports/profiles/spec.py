@@ -208,6 +208,12 @@ def _rule(name: str, data: Any, problems: list[str]) -> Rule | None:
         default = _text(data["default"])
         if default is None:
             problems.append(f'{name}: "default" must be text.')
+    if name == "password" and (data.get("map") or "default" in data):
+        # A profile is shown on its page, exported as JSON and kept on each run: no secret in it.
+        problems.append(
+            'password: a password cannot be written in a profile (no "map", no "default"); '
+            "map the password to a column of the file only."
+        )
     transform = data.get("transform")
     if transform is not None and transform not in TRANSFORMS:
         problems.append(

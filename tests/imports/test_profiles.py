@@ -184,6 +184,21 @@ def test_a_password_cannot_be_a_fixed_value():
         )
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"column": "Home Phone", "default": "Secret-1"},
+        {"column": "Home Phone", "map": {"*": "Secret-1"}},
+        {"column": "Home Phone", "map": {"x": "Secret-1"}},
+    ],
+)
+def test_a_password_cannot_be_written_in_the_profile_as_a_default_or_a_map(rule):
+    # The profile is shown on its page, exported as JSON and kept on every run: a password
+    # written in it would be a secret stored and shown.
+    with pytest.raises(ProfileError, match="password: a password cannot be written in a profile"):
+        profile_from_json({**BAMBOOHR, "fields": {**BAMBOOHR["fields"], "password": rule}})
+
+
 # Mapping a file --------------------------------------------------------------------------------
 
 
