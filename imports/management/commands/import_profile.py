@@ -87,7 +87,11 @@ class Command(BaseCommand):
             data["name"] = "my-profile"  # the built-in name cannot be loaded back
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         if output:
-            Path(output).write_text(text, encoding="utf-8")
+            path = Path(output)
+            try:
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"Cannot write {path}: {exc.strerror or exc}.") from None
             self.stdout.write(f"Wrote {output}.")
         else:
             self.stdout.write(text, ending="")

@@ -95,6 +95,18 @@ def test_an_exported_profile_loads_back_the_same(bamboohr, acme, tmp_path):
     assert exported["name"] == "bamboohr"
 
 
+def test_an_export_to_a_file_that_cannot_be_written_says_so_in_one_line(bamboohr, tmp_path):
+    output = tmp_path / "no-such-folder" / "bamboohr.json"
+
+    code, _, err = run_command(
+        "import_profile", "--company", "acme", "--export", "bamboohr", "--output", str(output)
+    )
+
+    assert code == 1
+    assert f"Cannot write {output}: No such file or directory." in err
+    assert "Traceback" not in err
+
+
 def test_a_dry_run_through_a_profile_names_the_file_s_columns(bamboohr, tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(
