@@ -70,7 +70,8 @@ class ImportProfileForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        company, data = cleaned.get("company"), cleaned.get("profile")
+        company = cleaned.get("company") or (self.instance.company if self.instance.pk else None)
+        data = cleaned.get("profile")
         if company is not None and isinstance(data, dict):
             name = str(data.get("name", "")).strip()
             others = ImportProfile.objects.filter(company=company, name__iexact=name)
@@ -89,6 +90,10 @@ class ImportProfileAdmin(admin.ModelAdmin):
     list_select_related = ["company"]
     search_fields = ["name", "company__name"]
     actions = ["download_json"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ImportProfile | None = None) -> list:
+        # A saved profile stays with its company: its schedules (and runs) are that company's.
+        return ["company"] if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: ImportProfile, form, change: bool) -> None:
         saved = profile_save(

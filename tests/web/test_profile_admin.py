@@ -73,3 +73,34 @@ def test_a_profile_a_schedule_uses_cannot_be_deleted(admin_client, company_a):
     assert "Cannot delete import profile" in response.content.decode()
     assert ImportProfile.objects.filter(pk=saved.pk).exists()
     assert Schedule.objects.get().profile == saved
+
+
+def test_a_profile_stays_with_its_company(admin_client, company_a, company_b):
+    # A schedule of Alpha reads its files with this profile: moving it to Beta would make
+    # Alpha's imports read through another company's profile.
+    saved = profile_save(company=company_a, data=BAMBOOHR)
+    make_schedule(company_a, profile=saved)
+    change = reverse("admin:imports_importprofile_change", args=[saved.pk])
+    renamed = json.dumps({**BAMBOOHR, "name": "bamboohr-2"})
+
+    response = admin_client.post(change, {"company": company_b.pk, "profile": renamed})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved.refresh_from_db()
+    assert (saved.company, saved.name) == (company_a, "bamboohr-2")
+    assert Schedule.objects.get().profile.company == company_a
+
+
+def test_a_profile_renamed_in_the_admin_to_a_name_its_company_has_is_refused(
+    admin_client, company_a
+):
+    saved = profile_save(company=company_a, data=BAMBOOHR)
+    profile_save(company=company_a, data={**BAMBOOHR, "name": "other"})
+    change = reverse("admin:imports_importprofile_change", args=[saved.pk])
+
+    response = admin_client.post(change, {"profile": json.dumps({**BAMBOOHR, "name": "Other"})})
+
+    assert response.status_code == 200
+    assert "Alpha Ltd already has an import profile &quot;Other&quot;" in response.content.decode()
+    saved.refresh_from_db()
+    assert saved.name == "bamboohr"
