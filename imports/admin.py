@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -41,10 +42,28 @@ SHOWN: tuple[str, ...] = (
 )
 
 
+class ProfileJSONField(forms.JSONField):
+    """JSON that the parser cannot even read (nested too deep) is an error of the form."""
+
+    def to_python(self, value: object) -> object:
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(
+                "This is not a profile: its JSON is nested too deep."
+            ) from None
+
+    def bound_data(self, data: object, initial: object) -> object:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
 class ImportProfileForm(forms.ModelForm):
     """The profile as its JSON (the form `import_profile` loads), checked as a whole."""
 
-    profile = forms.JSONField(
+    profile = ProfileJSONField(
         label="Profile (JSON)",
         widget=forms.Textarea(attrs={"rows": 24, "cols": 90, "spellcheck": "false"}),
         help_text='{"name": ..., "match": "email" or "externalData", "fields": {"email": '

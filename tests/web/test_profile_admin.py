@@ -104,3 +104,11 @@ def test_a_profile_renamed_in_the_admin_to_a_name_its_company_has_is_refused(
     assert "Alpha Ltd already has an import profile &quot;Other&quot;" in response.content.decode()
     saved.refresh_from_db()
     assert saved.name == "bamboohr"
+
+
+def test_a_json_nested_too_deep_is_refused_as_not_a_profile(admin_client, company_a):
+    response = admin_client.post(ADD, {"company": company_a.pk, "profile": "[" * 100_000})
+
+    assert response.status_code == 200
+    assert "is nested too deep" in response.content.decode()
+    assert not ImportProfile.objects.exists()

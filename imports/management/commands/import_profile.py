@@ -76,6 +76,8 @@ class Command(BaseCommand):
             return json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CommandError(f"{path} is not a JSON file: {exc}") from None
+        except RecursionError:
+            raise CommandError(f"{path} is not a profile: its JSON is nested too deep.") from None
 
     def _export(self, company: Company, name: str, output: str | None) -> None:
         try:

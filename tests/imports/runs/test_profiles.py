@@ -95,6 +95,17 @@ def test_an_exported_profile_loads_back_the_same(bamboohr, acme, tmp_path):
     assert exported["name"] == "bamboohr"
 
 
+def test_a_json_nested_too_deep_is_refused_in_one_line(acme, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+    code, _, err = run_command("import_profile", str(path), "--company", "acme")
+
+    assert code == 1
+    assert f"{path} is not a profile: its JSON is nested too deep." in err
+    assert "Traceback" not in err
+
+
 def test_an_export_to_a_file_that_cannot_be_written_says_so_in_one_line(bamboohr, tmp_path):
     output = tmp_path / "no-such-folder" / "bamboohr.json"
 
