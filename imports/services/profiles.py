@@ -45,8 +45,10 @@ def profile_save(
     sample: bytes | None = None,
     options: dict | None = None,
     instance: ImportProfile | None = None,
+    replace: bool = True,
 ) -> ImportProfile:
-    """Create the company's profile of that name, or replace it (names ignore case).
+    """Create the company's profile of that name, or replace it (names ignore case); with
+    ``replace=False`` a name the company already has is refused (a new profile on the page).
 
     With ``instance`` that saved profile is changed (and may be renamed, to a name no other
     profile of the company has).
@@ -57,9 +59,11 @@ def profile_save(
         same_name = ImportProfile.objects.select_for_update().filter(
             company=company, name__iexact=profile.name
         )
-        if instance is not None:
-            if same_name.exclude(pk=instance.pk).exists():
+        if instance is not None or not replace:
+            others = same_name.exclude(pk=instance.pk) if instance is not None else same_name
+            if others.exists():
                 raise ProfileError([f'{company} already has an import profile "{profile.name}".'])
+        if instance is not None:
             row = instance
         else:
             row = same_name.first() or ImportProfile(company=company)

@@ -52,6 +52,7 @@ def profile_page(request: HttpRequest, profile_id: int | None = None) -> HttpRes
                 sample=sample_text.encode("utf-8") if sample_text else None,
                 options={"delimiter": ",", "quotechar": '"'},
                 instance=row,
+                replace=False,  # "New profile" never overwrites a saved one
             )
         except ProfileError as exc:
             problems = exc.problems

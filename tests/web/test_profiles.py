@@ -125,6 +125,19 @@ def test_saving_stores_the_profile_then_uploads_can_use_it(browser_a, company_a)
     assert run.profile == {"name": "bamboohr", **saved.spec}
 
 
+def test_a_new_profile_never_replaces_a_saved_one_of_the_same_name(browser_a, company_a):
+    saved = profile_save(company=company_a, data={**BAMBOOHR, "name": "BambooHR"})
+
+    response = browser_a.post(reverse("imports:profile_new"), editor_post())
+
+    assert response.status_code == 400
+    assert "Alpha Ltd already has an import profile &quot;bamboohr&quot;" in (
+        response.content.decode()
+    )
+    (kept,) = ImportProfile.objects.filter(company=company_a)
+    assert (kept.pk, kept.name, kept.spec) == (saved.pk, "BambooHR", saved.spec)
+
+
 def test_a_profile_that_cannot_read_the_sample_is_not_saved(browser_a):
     response = browser_a.post(
         reverse("imports:profile_new"), editor_post(sample=sample_text(), **{"city-source": "Town"})
