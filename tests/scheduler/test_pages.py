@@ -11,11 +11,13 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from imports.models import ImportRun
+from imports.services.profiles import profile_save
 from scheduler.cron import next_runs
 from scheduler.models import Schedule, ScheduleFire
 from scheduler.services import queue, sftp_host_check
 from scheduler.sftp import parse_host_keys
 from tests.fixtures.sshd import SftpServer
+from tests.imports.test_profiles import BAMBOOHR
 from tests.scheduler.conftest import make_schedule, schedule_form_data
 from tests.web.conftest import make_company, make_member, signed_in
 from user2smart.companies.models import Company
@@ -134,6 +136,21 @@ def test_a_schedule_created_on_the_page_is_the_company_s_and_gets_its_beat_entry
     assert schedule.periodic_task == PeriodicTask.objects.get()
     assert schedule.sftp_password == "pw"
     assert any('Schedule "nightly" created (enabled)' in m for m in messages_of(browser.get(LIST)))
+
+
+def test_another_company_s_profile_cannot_be_chosen(browser, acme, other) -> None:
+    theirs = profile_save(company=other, data={**BAMBOOHR, "name": "globex-hr"})
+    ours = profile_save(company=acme, data=BAMBOOHR)
+
+    page = browser.get(NEW).content.decode()
+    refused = browser.post(NEW, form_data(sftp_password="pw", profile=theirs.pk))
+
+    assert "globex-hr" not in page
+    assert "bamboohr" in page
+    assert list(refused.context["form"].errors) == ["profile"]
+    assert not Schedule.objects.exists()
+    assert browser.post(NEW, form_data(sftp_password="pw", profile=ours.pk)).status_code == 302
+    assert Schedule.objects.get().profile == ours
 
 
 def test_a_name_already_used_in_the_company_is_refused_in_words(browser, acme, other) -> None:
