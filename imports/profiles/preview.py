@@ -19,6 +19,9 @@ from imports.profiles.spec import Profile
 from imports.rows import RowChecker, RowError, UserRow
 
 PREVIEW_ROWS = 20
+MASK = "••••"  # a password, as the page shows and keeps it
+# Folded header names that say a column holds passwords (English, French, German, Spanish).
+_PASSWORD_NAMES = ("password", "passwd", "pwd", "motdepasse", "passwort", "kennwort", "contrasena")
 SAMPLE_MAX_BYTES = 5 * 1024 * 1024
 SHOWN = (
     "email", "firstName", "lastName", "systemRoleId", "externalData", "languageCode",
@@ -86,15 +89,35 @@ class Sample:
     text: str
 
 
-def sample_read(source: bytes | IO[bytes], options: CsvOptions | None = None) -> Sample:
-    """The header and the first ``PREVIEW_ROWS`` rows of a file. Raises ``CsvFileError``."""
+def sample_read(
+    source: bytes | IO[bytes],
+    options: CsvOptions | None = None,
+    *,
+    secret_columns: Iterable[str] = (),
+) -> Sample:
+    """The header and the first ``PREVIEW_ROWS`` rows of a file. Raises ``CsvFileError``.
+
+    The page keeps the sample, so no password may be in it: the cells of ``secret_columns``
+    (those the profile maps to the password) and of every column whose name says password are
+    kept as ``MASK`` (the preview only shows whether a password is given)."""
     csv_file = read_csv(source, options, max_bytes=SAMPLE_MAX_BYTES, raw_header=True)
+    header = tuple(csv_file.dialect.columns)
+    named = {column.strip().lower() for column in secret_columns}
+    secret = [
+        position
+        for position, name in enumerate(header)
+        if name.strip().lower() in named or any(hint in _fold(name) for hint in _PASSWORD_NAMES)
+    ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(csv_file.dialect.columns)
+    writer.writerow(header)
     for record in islice(csv_file, PREVIEW_ROWS):
-        writer.writerow(record.cells)
-    return Sample(tuple(csv_file.dialect.columns), out.getvalue())
+        cells = list(record.cells)
+        for position in secret:
+            if position < len(cells) and cells[position].strip():
+                cells[position] = MASK
+        writer.writerow(cells)
+    return Sample(header, out.getvalue())
 
 
 _ROLE = COLUMNS.index("systemRoleId")
@@ -138,7 +161,7 @@ def preview_rows(
     rows = []
     for record in mapped:
         cells = dict(zip(COLUMNS, (cell.strip() for cell in record.cells), strict=True))
-        cells["password"] = "••••" if cells["password"] else ""
+        cells["password"] = MASK if cells["password"] else ""
         checked = checker.check(record)
         source = record.source if record.source is not None else record.cells
 

@@ -87,7 +87,7 @@ def profile_sample(request: HttpRequest) -> HttpResponse:
     header: tuple[str, ...] = _header_of(sample_text)
     if upload is not None:
         try:
-            sample = sample_read(upload)
+            sample = sample_read(upload, secret_columns=_password_columns(data))
         except CsvFileError as exc:
             problem = str(exc)
         else:
@@ -123,6 +123,15 @@ def _owned(company: Company, profile_id: int | None) -> ImportProfile | None:
     if profile_id is None:
         return None
     return get_object_or_404(ImportProfile, pk=profile_id, company=company)
+
+
+def _password_columns(data: dict[str, Any]) -> list[str]:
+    """The columns the profile being edited maps to the password."""
+    rule = (data.get("fields") or {}).get("password")
+    columns = rule.get("column") if isinstance(rule, dict) else None
+    if isinstance(columns, str):
+        return [columns]
+    return [column for column in columns or () if isinstance(column, str)]
 
 
 def _header_of(sample_text: str) -> tuple[str, ...]:

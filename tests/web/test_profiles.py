@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -84,6 +85,23 @@ def test_a_sample_file_fills_the_columns_with_guesses_and_previews_its_rows(brow
     assert '<option value="Work Email" selected>Work Email</option>' in page
     assert '<option value="Employee #" selected>Employee #</option>' in page
     assert "1 row, 0 with errors" in page
+
+
+@pytest.mark.parametrize(
+    ("header", "mapped"),
+    [("Initial Password", ""), ("Passwort", ""), ("Secret", "Secret")],
+)
+def test_a_sample_s_passwords_never_reach_the_page(browser_a, header, mapped):
+    sample = f"Work Email,First Name,Last Name,{header}\nx@acme.example,Ann,Lee,Sekret-123\n"
+    post = editor_post(**({"password-source": mapped} if mapped else {}))
+    upload = SimpleUploadedFile("export.csv", sample.encode(), "text/csv")
+
+    response = browser_a.post(reverse("imports:profile_sample"), {**post, "sample_file": upload})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Sekret-123" not in page
+    assert f'<option value="{header}"' in page  # the column is still offered
 
 
 def test_the_preview_shows_mapped_values_and_errors_by_the_file_s_column(browser_a):
