@@ -104,6 +104,15 @@ def test_the_format_page_is_a_page_for_hr_admins_not_raw_markdown(browser_a):
     assert ", ".join(f"<code>{name}</code>" for name in LOG_COLUMNS) in content
 
 
+def test_the_format_page_says_what_all_or_nothing_and_schedules_change(browser_a):
+    content = browser_a.get(reverse("imports:csv_format")).content.decode()
+
+    assert "then a file with any row in error changes nothing" in content
+    assert "unless the import is <em>all or nothing</em>" in content
+    assert f'<a href="{reverse("scheduler:list")}">schedule</a>' in content
+    assert "operators fetch" not in content  # company admins set up schedules themselves
+
+
 def test_every_link_of_the_format_page_leads_to_a_page_of_the_site(browser_a):
     content = browser_a.get(reverse("imports:csv_format")).content.decode()
 
