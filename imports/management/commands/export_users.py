@@ -8,6 +8,8 @@ SmartRecruiters not answering, a file that cannot be written).
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -37,6 +39,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         company = company_of(options["company"])
+        path = Path(options["output"]) if options["output"] else None
+        if path is not None:
+            # Said before the export: a long read of every user is not made to be thrown away.
+            problem = _unwritable(path)
+            if problem:
+                raise cannot(f"Cannot write {path}: {problem}.")
         export = exporting.export_start(
             company=company,
             delimiter=CLI_DELIMITERS[options["delimiter"]],
@@ -49,8 +57,7 @@ class Command(BaseCommand):
         if export.status == UserExport.Status.FAILED or content is None:
             raise cannot(f"The users of {company.name} were not exported: {export.error}")
         users = f"{export.users_total} user{'s' if export.users_total != 1 else ''}"
-        if options["output"]:
-            path = Path(options["output"])
+        if path is not None:
             try:
                 path.write_bytes(content)
             except OSError as exc:
@@ -65,3 +72,15 @@ class Command(BaseCommand):
             out.write(content)
             out.flush()
         self.stderr.write(f"{users} of {company.name} exported.")
+
+
+def _unwritable(path: Path) -> str:
+    """Why FILE cannot be written (as the system says it), or "" when it seems it can."""
+    folder = path.parent
+    if not folder.is_dir():
+        return os.strerror(errno.ENOENT)
+    if path.is_dir():
+        return os.strerror(errno.EISDIR)
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return os.strerror(errno.EACCES)
+    return ""

@@ -132,6 +132,8 @@ def test_export_users_into_a_folder_that_does_not_exist(acme, tmp_path):
 
     assert code == 2
     assert_one_line_error(err, f"Cannot write {path}: No such file or directory.")
+    # Said before reading SmartRecruiters: no export is made, none is thrown away.
+    assert not UserExport.objects.exists()
 
 
 def test_export_users_when_smartrecruiters_does_not_answer(transactional_db):
