@@ -138,6 +138,11 @@ class ImportRun(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     planned_at = models.DateTimeField(null=True, blank=True)
+    planning = models.BooleanField(
+        default=False,
+        help_text="Its first changes were sent while the rest of its file is still being checked "
+        "(early writes); it cannot end before its plan is stored.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -152,6 +157,19 @@ class ImportRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def checking(self) -> bool:
+        """The file is still being checked: `validating`, or `running` with its first changes
+        already sent while the rest of the directory is read (early writes, not yet planned)."""
+        return self.status == self.Status.VALIDATING or (
+            self.status == self.Status.RUNNING and self.planning
+        )
+
+    @property
+    def phase(self) -> str:
+        """The status a page shows: `validating` while the file is checked."""
+        return self.Status.VALIDATING if self.checking else self.status
 
     @property
     def refused(self) -> bool:
@@ -177,6 +195,12 @@ class ImportRun(models.Model):
         if self.error or self.count_error or self.rows_failed or self.rows_skipped or self.held:
             return "X"
         return "V"
+
+
+# Runs whose plan is not stored yet: being checked, or sending their first changes meanwhile.
+PLAN_UNFINISHED = models.Q(status=ImportRun.Status.VALIDATING) | models.Q(
+    planning=True, finished_at__isnull=True
+)
 
 
 class ImportProfile(models.Model):

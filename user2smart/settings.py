@@ -188,6 +188,10 @@ try:
     # link-local addresses). Operators' schedules, set in the admin, always may.
     SCHEDULE_PRIVATE_HOSTS = _env_bool("SCHEDULE_PRIVATE_HOSTS", False)
     IMPORT_PLAN_TIME_LIMIT = 3600
+    # Early writes: an import's updates start while the directory is still being read (the
+    # rows whose answer the pages still to come cannot change), for files up to this many rows.
+    IMPORT_EARLY_WRITES = _env_bool("IMPORT_EARLY_WRITES", True)
+    IMPORT_EARLY_MAX_ROWS = _env_int("IMPORT_EARLY_MAX_ROWS", 50000, minimum=0)
     # Where the shared rate limiter keeps its state in Redis (per credential below it).
     RATE_LIMIT_REDIS_PREFIX = _env("RATE_LIMIT_REDIS_PREFIX", "user2smart:ratelimit")
     IMPORT_KEEP_FAILED_ROWS_DAYS = _env_int("IMPORT_KEEP_FAILED_ROWS_DAYS", 7, minimum=0)

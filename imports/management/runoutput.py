@@ -176,7 +176,7 @@ def _progress_line(run: ImportRun, elapsed: float) -> str:
     rate = totals.processed / elapsed if elapsed > 0 else 0.0
     left = (totals.rows - totals.processed) / rate if rate > 0 else 0.0
     bar = "#" * filled + "-" * (width - filled)
-    if run.status == ImportRun.Status.VALIDATING:
+    if run.checking:
         status = "checking the file"
     else:
         status = (

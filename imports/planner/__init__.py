@@ -22,10 +22,17 @@ from __future__ import annotations
 
 from imports.planner.absence import Absence, deactivation
 from imports.planner.directory import Directory, DirectoryUser, Location
-from imports.planner.planning import Planner, ReadLocation, needs_location, plan_rows
+from imports.planner.planning import (
+    MATCH_EMAIL,
+    Planner,
+    ReadLocation,
+    needs_location,
+    plan_rows,
+)
 from imports.planner.plans import Action, Mode, PlannedRow, Step, StepKind
 
 __all__ = [
+    "MATCH_EMAIL",
     "Absence",
     "Action",
     "Directory",

@@ -69,6 +69,12 @@ class Planner:
             f"Access groups: {', '.join(groups)}." if groups else "No access group."
         )
 
+    def remember(self, row: UserRow | RejectedRow) -> None:
+        """A row planned before (its plan is stored already): only its addresses are kept, so
+        later rows that share one are duplicates and a full sync knows the person is in the
+        file."""
+        self._duplicate(row.line, row.email, row.email.lower(), row.old_email)
+
     @property
     def file_keys(self) -> Collection[str]:
         """Every address (email or oldEmail, lower-cased) of the rows planned so far."""
@@ -191,9 +197,13 @@ def plan_rows(
     absence: Absence | None = None,
     match: str = MATCH_EMAIL,
     repeated_ids: Mapping[str, Sequence[int]] | None = None,
+    planned_before: Collection[int] = (),
 ) -> Iterator[PlannedRow]:
     """Plan rows one by one, streamed. ``read_location(user)`` is called (at most once per user)
     for a row that sets a location when the snapshot does not hold that user's location.
+
+    ``planned_before``: lines whose (valid) plan is stored already (early writes); they yield
+    nothing but count as rows of the file.
 
     With ``absence`` (full sync), the active users missing from the file follow the file's
     rows as ``deactivate`` rows without a line; a file with no valid row deactivates no one.
@@ -203,6 +213,10 @@ def plan_rows(
     )
     valid = False
     for row in rows:
+        if row.line in planned_before:
+            planner.remember(row)
+            valid = True
+            continue
         planned = planner.plan(row)
         valid = valid or planned.action is not Action.ERROR
         yield planned

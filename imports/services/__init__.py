@@ -3,8 +3,9 @@
 The modules depend on each other one way (no import inside a function):
 
     intake -> queue                     store the file, create the run, send its plan
-    planning -> intake, progress, mirror, checking
+    planning -> intake, progress, mirror, checking, control, early
                                         plan every row, start the run
+    early -> progress                   send the sure updates while the users are read
     checking                            how far a plan is (kept in Redis for the run page)
     applying -> control -> progress -> rowstate, queue
     applying -> mirror                  one row's steps; stop/cancel/retry; window and finish

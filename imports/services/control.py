@@ -90,15 +90,17 @@ def run_cancel(*, run_id: int) -> bool:
     discarded instead, so it can never be applied, nor its rows sent by a retry."""
     if run_discard(run_id=run_id):
         return True
+    if ImportRun.objects.filter(pk=run_id, planning=True).exists():
+        return False  # still being checked (its first changes may be on their way): not yet
     return run_stop(run_id=run_id, reason="Cancelled.", status=ImportRun.Status.CANCELLED)
 
 
 def run_cancel_refusal(*, run: ImportRun) -> str:
     """Why `run` cannot be cancelled now, in words; "" when it can."""
+    if run.checking:
+        return "its file is still being checked; try again in a moment."
     if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.PLANNED):
         return ""
-    if run.status == ImportRun.Status.VALIDATING:
-        return "its file is still being checked; try again in a moment."
     return f"it has ended ({run.get_status_display().lower()})."
 
 

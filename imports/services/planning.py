@@ -8,25 +8,27 @@ fails here too, before any row is queued: every row it would have sent is "not s
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from imports.csvfile import CsvFileError, CsvOptions
-from imports.models import ImportRow, ImportRun, Missing
+from imports.models import PLAN_UNFINISHED, ImportRow, ImportRun, Missing
 from imports.planner import (
+    MATCH_EMAIL,
     Absence,
     Action,
     Directory,
     DirectoryUser,
+    Mode,
     PlannedRow,
     ReadLocation,
     plan_rows,
@@ -41,9 +43,11 @@ from imports.profiles import (
 )
 from imports.rows import RejectedRow, RowChecker, UserRow, check_records
 from imports.services.checking import CheckRecorder
+from imports.services.control import run_stop
+from imports.services.early import PAGE, EarlyWrites, early_candidates, stored_row
 from imports.services.intake import forget_file, open_file
 from imports.services.mirror import FullReader, Mirror, mirror_open, user_reader
-from imports.services.progress import run_dispatch, run_finish
+from imports.services.progress import ENDING, not_sent_message, run_dispatch, run_finish
 from imports.services.undo import undo_planned
 from user2smart.companies.connection import CompanyApiError, company_api
 from user2smart.smartrecruiters.client import SmartRecruitersClient
@@ -55,17 +59,28 @@ PREFETCH_ROWS = 200
 DIRECTORY_RETRIES = 5
 
 
+# The system roles and access groups, as SmartRecruiters lists them.
+Lookups = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
 class RunStopped(Exception):
     """The run cannot go on; the message is for the person who started it."""
 
 
 def read_directory(
-    client: SmartRecruitersClient, mirror: Mirror, recorder: CheckRecorder | None = None
+    client: SmartRecruitersClient,
+    mirror: Mirror,
+    recorder: CheckRecorder | None = None,
+    *,
+    early: EarlyWrites | None = None,
+    lookups: Lookups | None = None,
 ) -> Directory:
-    """One paginated read of every user (100 a page), the system roles and the access groups.
+    """One paginated read of every user (100 a page), the system roles and the access groups
+    (`lookups`: read already).
 
     A user's location comes from the mirror when its copy is current; the others are read in
-    full only if a row needs them (`read_location` below).
+    full only if a row needs them (`read_location` below). With `early`, the rows whose user a
+    page shows are sent after that page (`imports/services/early.py`).
     """
     users: list[Mapping[str, Any]] = []
     changed_outside: set[str] = set()
@@ -78,13 +93,17 @@ def read_directory(
         if seen.changed_outside:
             changed_outside.add(str(item["id"]))
         users.append(item)
+        if early is not None:
+            early.listed(item, changed_outside=seen.changed_outside)
+            if len(users) % PAGE == 0:
+                early.send()
+    if early is not None:
+        early.send()
     if recorder is not None:
         recorder.record(users_listed=len(users), force=True)
+    roles, groups = lookups or (client.list_system_roles(), client.list_access_groups())
     return Directory.from_api(
-        users=users,
-        system_roles=client.list_system_roles(),
-        access_groups=client.list_access_groups(),
-        changed_outside=changed_outside,
+        users=users, system_roles=roles, access_groups=groups, changed_outside=changed_outside
     )
 
 
@@ -119,9 +138,11 @@ def _locations_first(
 
 def run_plan(*, run_id: int) -> None:
     """Plan the run (claimed once: a duplicate task does nothing)."""
-    claimed = ImportRun.objects.filter(
-        pk=run_id, status=ImportRun.Status.VALIDATING, plan_claimed_at__isnull=True
-    ).update(plan_claimed_at=Now())  # the database's clock: the sweeper's lease
+    claimed = (
+        ImportRun.objects.filter(PLAN_UNFINISHED, pk=run_id, plan_claimed_at__isnull=True)
+        # The database's clock: the sweeper's lease.
+        .update(plan_claimed_at=Now())
+    )
     if not claimed:
         return
     run = ImportRun.objects.select_related("company").get(pk=run_id)
@@ -137,7 +158,7 @@ def run_plan(*, run_id: int) -> None:
 
     if run.status == ImportRun.Status.RUNNING:
         run_dispatch(run_id=run.pk)
-    if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.FAILED):
+    if run.status in ENDING:
         run_finish(run_id=run.pk)
 
 
@@ -164,7 +185,10 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
             ) as client,
             FullReader(company) as reader,
         ):
-            directory = read_directory(client, mirror, recorder)
+            # Lines an earlier attempt stored (its first changes sent; its worker died).
+            stored = {line for line in run.rows.values_list("line", flat=True) if line is not None}
+            early, lookups = _early(run, client, stored)
+            directory = read_directory(client, mirror, recorder, early=early, lookups=lookups)
             read_user = user_reader(client)
 
             def read_location(user: DirectoryUser) -> Mapping[str, Any] | None:
@@ -174,7 +198,10 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
             if run.source == ImportRun.Source.UNDO:
                 _plan_undo(run, directory, read_location)
             else:
-                _plan_file(run, client, directory, mirror, reader, read_location, recorder)
+                planned_before = stored | (early.lines if early is not None else set())
+                _plan_file(
+                    run, client, directory, mirror, reader, read_location, recorder, planned_before
+                )
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
     except CompanyApiError as exc:
@@ -189,6 +216,41 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
     log.info("run %s planned: %s users read in full", run.pk, mirror.reads)
 
 
+def _early_allowed(run: ImportRun) -> bool:
+    """Whether the run may send its first changes while the directory is read (early.py)."""
+    return (
+        settings.IMPORT_EARLY_WRITES
+        and connection.vendor == "postgresql"
+        and not run.dry_run
+        and not run.all_or_nothing
+        and run.source != ImportRun.Source.UNDO
+        and run.mode != Mode.CREATE
+    )
+
+
+def _early(
+    run: ImportRun, client: SmartRecruitersClient, stored: set[int]
+) -> tuple[EarlyWrites | None, Lookups | None]:
+    """The run's early writes (None when it may not send early), and the roles and groups read
+    to check its rows before the list (the plan reuses them)."""
+    if not _early_allowed(run):
+        return None, None
+    profile = _profile(run)
+    if profile.match != MATCH_EMAIL:
+        return None, None
+    lookups = (client.list_system_roles(), client.list_access_groups())
+    known = Directory.from_api(users=(), system_roles=lookups[0], access_groups=lookups[1])
+    with open_file(run) as handle:
+        rows_total, _ = _read(handle, run, profile).survey(employee_ids=False)
+        if rows_total > settings.IMPORT_EARLY_MAX_ROWS:
+            return None, lookups
+        handle.seek(0)
+        records = _read(handle, run, profile)
+        checker = RowChecker(roles=known.roles, groups=known.groups, ignored=records.ignored)
+        candidates = early_candidates(check_records(records, checker), skip=stored)
+    return EarlyWrites(run, candidates), lookups
+
+
 def _plan_file(
     run: ImportRun,
     client: SmartRecruitersClient,
@@ -197,9 +259,10 @@ def _plan_file(
     reader: FullReader,
     read_location: ReadLocation,
     recorder: CheckRecorder,
+    planned_before: set[int],
 ) -> None:
     """Read (through the run's import profile), check and plan every record of the run's
-    file; store the plan."""
+    file but those stored already (`planned_before`, early writes); store the plan."""
     profile = _profile(run)
     with open_file(run) as handle:
         # Counted first (no call, a fraction of the plan's time) so the page can say "rows
@@ -235,6 +298,7 @@ def _plan_file(
                     absence=absence,
                     match=profile.match,
                     repeated_ids=repeated_ids,
+                    planned_before=planned_before,
                 )
             ),
             recorder,
@@ -242,13 +306,14 @@ def _plan_file(
         )
         if absence is not None:
             run.deactivation_limit = _deactivation_limit(run, directory)
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite" or planned_before:
             # SQLite has one writer for the whole database: plan every row (and make
             # its reads) before taking the write lock, which uploads, pages and rows
-            # would otherwise wait on for the whole plan. The demo's files are small.
+            # would otherwise wait on for the whole plan. The demo's files are small. A
+            # run already sending (early writes) locks itself to store the rest: briefly.
             planned = iter(list(planned))
         with transaction.atomic():
-            _store_plan(run, planned, limit=run.deactivation_limit or 0)
+            _store_plan(run, planned, limit=run.deactivation_limit or 0, early=bool(planned_before))
             if absence is not None:
                 run.left_alone = dict(absence.left_alone)
                 run.save(update_fields=["left_alone"])
@@ -322,26 +387,48 @@ def held_message(*, missing: int, limit: int) -> str:
     )
 
 
-def _store_plan(run: ImportRun, planned: Iterator[PlannedRow], *, limit: int) -> None:
+def _store_plan(
+    run: ImportRun, planned: Iterator[PlannedRow], *, limit: int, early: bool = False
+) -> None:
+    """Store the plan's rows and counts, and start the run (or keep its preview).
+
+    `early`: the run sends already (its first changes, `early.py`): it is locked first (one
+    lock order: the run, then its rows), its stored rows are counted in, the counters its rows
+    moved meanwhile are added to, and a run stopped meanwhile gets its other rows "not sent".
+    """
+    stopped: tuple[str, str] | None = None
+    stored: Counter[str] = Counter()
+    if early:
+        locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != ImportRun.Status.RUNNING:
+            stopped = (locked.status, locked.error)
+        for action, count in run.rows.values_list("action").annotate(n=Count("pk")):
+            stored[action] = count
+    not_sent = (
+        not_sent_message(run_status=stopped[0], run_error=stopped[1], partly=False)
+        if stopped
+        else ""
+    )
     counts = {action: 0 for action in Action}
     batch: list[ImportRow] = []
     absent: list[ImportRow] = []
+    skipped = 0
     for row in planned:
         counts[row.action] += 1
         if row.action is Action.DEACTIVATE:
-            absent.append(_row(run, row))  # the last rows: held or not, once all are known
+            absent.append(stored_row(run, row))  # the last rows: held or not, once all are known
             continue
-        batch.append(_row(run, row))
+        batch.append(stored_row(run, row))
         if len(batch) >= BATCH:
-            ImportRow.objects.bulk_create(batch)
+            skipped += _create(batch, not_sent)
             batch.clear()
-    ImportRow.objects.bulk_create(batch)
+    skipped += _create(batch, not_sent)
     held = len(absent) if len(absent) > limit else 0
     if held:
         message = "Held, not deactivated: " + held_message(missing=held, limit=limit)
         for kept in absent:
             kept.status, kept.message = ImportRow.Status.HELD, message
-    ImportRow.objects.bulk_create(absent, batch_size=BATCH)
+    skipped += _create(absent, not_sent)
     run.held = held
     run.count_deactivate = counts[Action.DEACTIVATE]
 
@@ -354,6 +441,24 @@ def _store_plan(run: ImportRun, planned: Iterator[PlannedRow], *, limit: int) ->
     run.rows_done = counts[Action.UNCHANGED] + counts[Action.ERROR] + held
     run.rows_failed = counts[Action.ERROR]
     run.planned_at = now
+    if early:
+        ImportRun.objects.filter(pk=run.pk).update(
+            **{name: getattr(run, name) for name in FOUND_IN_FILE},
+            held=held,
+            count_deactivate=run.count_deactivate + stored[Action.DEACTIVATE.value],
+            rows_total=run.rows_total + sum(stored.values()),
+            count_create=run.count_create + stored[Action.CREATE.value],
+            count_update=run.count_update + stored[Action.UPDATE.value],
+            count_unchanged=run.count_unchanged + stored[Action.UNCHANGED.value],
+            count_error=run.count_error + stored[Action.ERROR.value],
+            rows_done=F("rows_done") + run.rows_done + skipped,
+            rows_failed=F("rows_failed") + run.rows_failed,
+            rows_skipped=F("rows_skipped") + skipped,
+            planned_at=now,
+            planning=False,
+        )
+        run.refresh_from_db()
+        return
     if run.dry_run:
         run.status = ImportRun.Status.PLANNED
     elif run.all_or_nothing and run.count_error:
@@ -364,6 +469,31 @@ def _store_plan(run: ImportRun, planned: Iterator[PlannedRow], *, limit: int) ->
         run.status = ImportRun.Status.RUNNING
         run.started_at = now
     run.save()
+
+
+# What planning found in the file, stored with the plan.
+FOUND_IN_FILE = (
+    "encoding",
+    "delimiter",
+    "quotechar",
+    "has_header",
+    "columns",
+    "deactivation_limit",
+)
+
+
+def _create(rows: list[ImportRow], not_sent: str) -> int:
+    """Insert `rows`; with `not_sent` (the run stopped while it was planned) the rows that
+    would be sent are not, saying why (and may be sent again by "Retry failed rows"). How many
+    were not sent."""
+    skipped = 0
+    if not_sent:
+        for row in rows:
+            if row.status == ImportRow.Status.PENDING:
+                row.status, row.message, row.transient = ImportRow.Status.SKIPPED, not_sent, True
+                skipped += 1
+    ImportRow.objects.bulk_create(rows, batch_size=BATCH)
+    return skipped
 
 
 def all_or_nothing_message(errors: int) -> str:
@@ -398,34 +528,33 @@ def _refuse(run: ImportRun) -> None:
     log.info("run %s: all or nothing, %s rows in error, nothing sent", run.pk, run.count_error)
 
 
-def _row(run: ImportRun, planned: PlannedRow) -> ImportRow:
-    if planned.action is Action.ERROR:
-        status, payload = ImportRow.Status.ERROR, json.dumps(planned.redacted().to_json())
-    elif planned.action is Action.UNCHANGED:
-        status, payload = ImportRow.Status.DONE, ""
-    else:
-        status, payload = ImportRow.Status.PENDING, json.dumps(planned.to_json())
-    return ImportRow(
-        run=run,
-        line=planned.line,
-        email=planned.email[:320],
-        first_name=planned.first_name[:300],
-        last_name=planned.last_name[:300],
-        action=planned.action.value,
-        changes=planned.changes,
-        errors=[error.to_json() for error in planned.errors],
-        status=status,
-        message=planned.message,
-        sr_user_id=planned.user_id or "",
-        payload=payload,
-    )
-
-
 def _fail(run: ImportRun, reason: str) -> None:
+    """The plan cannot go on. A run whose first changes were sent (early writes) stops like a
+    cancelled one: those changes stay, nothing more is sent, and it ends once its rows have."""
+    if ImportRun.objects.filter(pk=run.pk, planning=True).exists():
+        reason = reason.replace(" Nothing was changed.", "") + EARLY_SENT
+        run_stop(run_id=run.pk, reason=reason, status=ImportRun.Status.FAILED)
+        with transaction.atomic():
+            ImportRun.objects.select_for_update().get(pk=run.pk)
+            stored = dict(run.rows.values_list("action").annotate(n=Count("pk")))
+            ImportRun.objects.filter(pk=run.pk).update(
+                rows_total=sum(stored.values()),
+                count_update=stored.get(Action.UPDATE.value, 0),
+                planned_at=Now(),
+                planning=False,
+            )
+        run_finish(run_id=run.pk)
+        run.refresh_from_db()
+        return
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.FAILED, error=reason, finished_at=Now()
     )
     run.status = ImportRun.Status.FAILED
+
+
+EARLY_SENT = (
+    " The changes already sent while the file was checked stay; the other rows were not sent."
+)
 
 
 def run_apply(*, run_id: int) -> bool:

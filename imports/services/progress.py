@@ -119,6 +119,7 @@ def run_finish(*, run_id: int) -> bool:
             pk=run_id,
             status__in=ENDING,
             finished_at__isnull=True,
+            planning=False,  # a run sending while its file is checked goes on
             rows_done__gte=F("rows_total"),
         ).update(finished_at=Now())
         if not claimed:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 
-from imports.models import ImportRow, ImportRun
+from imports.models import PLAN_UNFINISHED, ImportRow, ImportRun
 from imports.services import queue
 from imports.services.progress import not_sent_message, run_dispatch, run_finish
 from imports.services.rowstate import row_end
@@ -100,15 +100,15 @@ def sweep() -> dict[str, int]:
     for run_id in sorted(runs_to_dispatch):
         found["dispatched"] += run_dispatch(run_id=run_id)
 
-    # Plans whose worker died (a plan task is killed at its hard time limit at the latest).
-    stale_plans = ImportRun.objects.filter(status=ImportRun.Status.VALIDATING).filter(
+    # Plans whose worker died (a plan task is killed at its hard time limit at the latest),
+    # also after it sent its first changes: planned again, the plan goes on from the rows
+    # already stored (`imports/services/planning.py`).
+    stale_plans = ImportRun.objects.filter(PLAN_UNFINISHED).filter(
         Q(plan_claimed_at__lt=ago(settings.IMPORT_PLAN_TIME_LIMIT + 60))
         | Q(plan_claimed_at__isnull=True, created_at__lt=ago(60))
     )
     for run_id in stale_plans.values_list("pk", flat=True):
-        if ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.VALIDATING).update(
-            plan_claimed_at=None
-        ):
+        if ImportRun.objects.filter(PLAN_UNFINISHED, pk=run_id).update(plan_claimed_at=None):
             queue.run_plan_send(run_id)
             found["planned"] += 1
 

@@ -56,6 +56,7 @@ PROGRESS_FIELDS = (
     "id",
     "company_id",
     "status",
+    "planning",
     "rows_total",
     "rows_done",
     "rows_failed",
@@ -140,7 +141,7 @@ def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     When the run has left the status the page shows, the answer asks htmx to reload the page.
     """
     run = owned(request, ImportRun.objects.only(*PROGRESS_FIELDS), run_id)
-    if run.status != request.GET.get("status"):
+    if run.phase != request.GET.get("status"):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
@@ -259,7 +260,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 def _live_context(run: ImportRun) -> dict:
     """What the live part shows: how far the check is, or the bar of rows sent."""
-    if run.status == ImportRun.Status.VALIDATING:
+    if run.checking:
         return {"run": run, "checking": services.check_progress(run_id=run.pk)}
     if run.status == ImportRun.Status.RUNNING:
         return {"run": run, "progress": _progress(run)}

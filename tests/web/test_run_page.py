@@ -43,6 +43,26 @@ def test_a_file_being_checked_shows_a_message_that_refreshes_itself(browser_a, c
     assert 'hx-trigger="every 1s"' in content
 
 
+def test_a_file_still_checked_while_its_first_changes_are_sent_says_both_without_cancel(
+    browser_a, company_a
+):
+    run = make_run(company_a, status="running", planning=True, rows_done=12)
+    progress = reverse("imports:progress", args=[run.pk])
+
+    content = browser_a.get(reverse("imports:run", args=[run.pk])).content.decode()
+    # The plan stored: the same page's live part asks for the whole page again.
+    while_checking = browser_a.get(f"{progress}?status=validating", HTTP_HX_REQUEST="true")
+    ImportRun.objects.filter(pk=run.pk).update(planning=False, rows_total=40)
+    after = browser_a.get(f"{progress}?status=validating", HTTP_HX_REQUEST="true")
+
+    assert "Checking your file" in content
+    assert "Changes already confirmed are being sent: 12 done so far." in content
+    assert f'hx-get="{progress}?status=validating"' in content
+    assert f'action="/imports/{run.pk}/cancel/"' not in content
+    assert while_checking.status_code == 200
+    assert after.status_code == 204 and after["HX-Refresh"] == "true"
+
+
 def test_the_preview_shows_counts_changes_errors_and_the_two_buttons(browser_a, company_a):
     run = make_run(
         company_a,
