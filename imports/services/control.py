@@ -53,11 +53,12 @@ def retried_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
 
 
 @retried_on_conflict
-def run_stop(*, run_id: int, reason: str, status: str) -> bool:
+def run_stop(*, run_id: int, reason: str, status: str, while_planning: bool = True) -> bool:
     """Stop a run at once (circuit breaker, or cancel): rows not yet sent are skipped.
 
     Rows being sent right now finish their current call; the last one to end finishes the run
-    (and the sweeper ends those whose worker is gone).
+    (and the sweeper ends those whose worker is gone). `while_planning=False` (a cancel): not a
+    run whose file is still being checked while its first changes are sent.
     """
     message = (
         "Not sent: the run was cancelled."
@@ -65,9 +66,12 @@ def run_stop(*, run_id: int, reason: str, status: str) -> bool:
         else f"Not sent: {reason}"
     )
     with transaction.atomic():
-        stopped = ImportRun.objects.filter(
+        stopping = ImportRun.objects.filter(
             pk=run_id, status__in=[ImportRun.Status.RUNNING, ImportRun.Status.PLANNED]
-        ).update(status=status, error=reason, updated_at=Now())
+        )
+        if not while_planning:
+            stopping = stopping.filter(planning=False)
+        stopped = stopping.update(status=status, error=reason, updated_at=Now())
         if not stopped:
             return False
         rows = ImportRow.objects.filter(run_id=run_id)
@@ -90,9 +94,13 @@ def run_cancel(*, run_id: int) -> bool:
     discarded instead, so it can never be applied, nor its rows sent by a retry."""
     if run_discard(run_id=run_id):
         return True
-    if ImportRun.objects.filter(pk=run_id, planning=True).exists():
-        return False  # still being checked (its first changes may be on their way): not yet
-    return run_stop(run_id=run_id, reason="Cancelled.", status=ImportRun.Status.CANCELLED)
+    # Not while its file is still checked (its first changes may be on their way).
+    return run_stop(
+        run_id=run_id,
+        reason="Cancelled.",
+        status=ImportRun.Status.CANCELLED,
+        while_planning=False,
+    )
 
 
 def run_cancel_refusal(*, run: ImportRun) -> str:

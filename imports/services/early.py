@@ -86,12 +86,18 @@ def early_candidates(
 class EarlyWrites:
     """One plan's early writes: `listed` for each user of the list, `send` after each page."""
 
-    def __init__(self, run: ImportRun, candidates: Mapping[str, UserRow]) -> None:
+    def __init__(
+        self, run: ImportRun, candidates: Mapping[str, UserRow], *, rows_total: int
+    ) -> None:
         self.run = run
+        # Until the plan is stored: the file's rows, so that rows ending meanwhile keep the
+        # window topped up (`rows_done < rows_total`); the plan then sets the true total.
+        self.rows_total = rows_total
         self.candidates = dict(candidates)
         self.directory = Directory()
         self.planner = Planner(Mode(run.mode), self.directory)
         self.lines: set[int] = set()
+        self.user_ids: set[str] = set()
         self.pending: list[PlannedRow] = []
         self.open = Mode(run.mode) is not Mode.CREATE
 
@@ -128,7 +134,10 @@ class EarlyWrites:
             )
             if status == (ImportRun.Status.VALIDATING, False):
                 ImportRun.objects.filter(pk=self.run.pk).update(
-                    status=ImportRun.Status.RUNNING, planning=True, started_at=timezone.now()
+                    status=ImportRun.Status.RUNNING,
+                    planning=True,
+                    started_at=timezone.now(),
+                    rows_total=self.rows_total,
                 )
             elif status != (ImportRun.Status.RUNNING, True):
                 self.open = False
@@ -136,5 +145,6 @@ class EarlyWrites:
                 return
             ImportRow.objects.bulk_create(rows)
         self.lines.update(planned.line for planned in self.pending if planned.line is not None)
+        self.user_ids.update(planned.user_id for planned in self.pending if planned.user_id)
         self.pending.clear()
         run_dispatch(run_id=self.run.pk)

@@ -173,6 +173,14 @@ class Mirror:
         _upsert(self._dirty.values(), fields=_COPY_FIELDS)
         self._dirty.clear()
 
+    def written(self, user_ids: Iterable[str]) -> None:
+        """Users a write of this run may have changed since the list showed them (its early
+        writes): neither their copy nor their baseline is taken from the list; the writes'
+        answers (or their stale marks) stand."""
+        for user_id in user_ids:
+            self._dirty.pop(user_id, None)
+            self._moves.pop(user_id, None)
+
     def settle(self) -> None:
         """After a run's plan is stored: move the baseline of the users whose `updatedOn`
         moved (compare-and-set: a write of ours since the load wins), and forget the users the

@@ -152,6 +152,14 @@ def run_plan(*, run_id: int) -> None:
     except RunStopped as exc:
         _fail(run, str(exc))
         return
+    except Exception:
+        # Its time limit, or a fault of ours. A run already sending (early writes) stops now,
+        # saying so, rather than wait for the sweeper with its file gone (forgotten below).
+        if not ImportRun.objects.filter(pk=run.pk, planning=True).exists():
+            raise
+        log.exception("run %s: the plan stopped after its first changes were sent", run.pk)
+        _fail(run, PLAN_BROKE)
+        return
     finally:
         forget_file(run)
         recorder.forget()
@@ -189,6 +197,11 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
             stored = {line for line in run.rows.values_list("line", flat=True) if line is not None}
             early, lookups = _early(run, client, stored)
             directory = read_directory(client, mirror, recorder, early=early, lookups=lookups)
+            # Users this run has written to already: the list's view of them is older.
+            mirror.written(
+                set(run.rows.exclude(sr_user_id="").values_list("sr_user_id", flat=True))
+                | (early.user_ids if early is not None else set())
+            )
             read_user = user_reader(client)
 
             def read_location(user: DirectoryUser) -> Mapping[str, Any] | None:
@@ -248,7 +261,7 @@ def _early(
         records = _read(handle, run, profile)
         checker = RowChecker(roles=known.roles, groups=known.groups, ignored=records.ignored)
         candidates = early_candidates(check_records(records, checker), skip=stored)
-    return EarlyWrites(run, candidates), lookups
+    return EarlyWrites(run, candidates, rows_total=rows_total), lookups
 
 
 def _plan_file(
@@ -552,6 +565,7 @@ def _fail(run: ImportRun, reason: str) -> None:
     run.status = ImportRun.Status.FAILED
 
 
+PLAN_BROKE = "The check of the file could not be finished (the error is logged)."
 EARLY_SENT = (
     " The changes already sent while the file was checked stay; the other rows were not sent."
 )

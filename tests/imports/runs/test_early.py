@@ -12,12 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import Count
 
 from imports import services
 from imports.models import ImportRow, ImportRun
+from imports.planner.planning import CHANGED_OUTSIDE
 from imports.rows import RejectedRow, RowError, UserRow
-from imports.services.early import early_candidates
+from imports.services import planning, queue
+from imports.services.early import EarlyWrites, early_candidates
 from tests.fixtures.companies import connect_acme
 from tests.imports.runs.conftest import assert_every_row_final, import_json, write_file
 from tests.imports.runs.files import DOMAIN, bulk_state, csv_bytes, person
@@ -32,6 +35,33 @@ def pages(emulator, transactional_db):
     """Acme with 250 bulk users: its list takes three pages."""
     emulator.reset(bulk_state(250))
     return connect_acme(emulator, rps=100)
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[int]:
+    """The rows whose `apply_row` message was sent, in order (no broker: the test works them)."""
+    messages: list[int] = []
+    monkeypatch.setattr(queue, "rows_send", lambda ids: messages.extend(ids))
+    monkeypatch.setattr(queue, "scheduled_run_ended_send", lambda run_id: None)
+    monkeypatch.setattr(queue, "run_fold_send", lambda run_id: None)
+    return messages
+
+
+def start(company, rows: list[dict]) -> ImportRun:
+    return services.run_start(
+        company=company,
+        file=io.BytesIO(csv_bytes(rows)),
+        file_name="people.csv",
+        mode="upsert",
+        source=ImportRun.Source.COMMAND,
+        enqueue=False,
+    )
+
+
+def work(sent: list[int]) -> None:
+    """The workers, as fast as can be: each message sent is applied at once."""
+    while sent:
+        services.row_apply(row_id=sent.pop(0))
 
 
 def patches(emulator) -> int:
@@ -186,6 +216,76 @@ def test_a_preview_and_an_all_or_nothing_run_send_nothing_before_their_plan(
     assert preview["status"] == "planned", (preview_code, preview)
     assert refused["status"] == "failed", (code, refused)
     assert patches(emulator) == 0
+
+
+def test_the_window_is_topped_up_while_the_file_is_still_checked(bulk_acme, sent, monkeypatch):
+    """40 updates on the first page, a window of 16: as rows end, the next are sent, before
+    the rest of the plan is stored."""
+    run = start(
+        bulk_acme, [person(i, lastName=f"R {i}") if i < 40 else person(i) for i in range(150)]
+    )
+    send = EarlyWrites.send
+
+    def send_then_work(self: EarlyWrites) -> None:
+        send(self)
+        work(sent)
+
+    monkeypatch.setattr(EarlyWrites, "send", send_then_work)
+
+    services.run_plan(run_id=run.pk)
+
+    run.refresh_from_db()
+    updates = list(run.rows.filter(action=ImportRow.Action.UPDATE))
+    assert len(updates) == 40
+    assert {row.status for row in updates} == {ImportRow.Status.DONE}
+    assert all(row.queued_at < run.planned_at for row in updates)
+    assert (run.rows_total, run.rows_done, run.finished_at is not None) == (150, 150, True)
+
+
+def test_a_plan_that_breaks_after_its_first_changes_stops_the_run_which_ends(
+    bulk_acme, sent, monkeypatch
+):
+    run = start(
+        bulk_acme, [person(i, lastName=f"R {i}") if i < 40 else person(i) for i in range(150)]
+    )
+
+    def time_limit(*args: object) -> None:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(planning, "_plan_file", time_limit)  # once every page is read
+
+    services.run_plan(run_id=run.pk)
+    work(sent)
+
+    run.refresh_from_db()
+    assert (run.status, run.planning) == (ImportRun.Status.FAILED, False)
+    assert run.error == (
+        "The check of the file could not be finished (the error is logged). The changes already "
+        "sent while the file was checked stay; the other rows were not sent."
+    )
+    assert run.finished_at is not None
+    assert run.rows_total == run.rows_done == 40
+    assert_every_row_final(run.pk)
+
+
+def test_a_user_written_early_is_not_said_changed_outside_on_the_next_run(
+    bulk_acme, sent, monkeypatch
+):
+    monkeypatch.setattr(queue, "rows_send", lambda ids: [services.row_apply(row_id=i) for i in ids])
+
+    def run_file(rows: list[dict]) -> ImportRun:
+        run = start(bulk_acme, rows)
+        services.run_plan(run_id=run.pk)
+        return ImportRun.objects.get(pk=run.pk)
+
+    run_file([person(900)])  # created: a change of ours is expected
+    deactivated = run_file([person(900, active="false", enabled="false")])  # early, no answer
+    renamed = run_file([person(900, active="false", enabled="false", lastName="Changed")])
+
+    assert deactivated.rows.get().queued_at < deactivated.planned_at
+    row = renamed.rows.get()
+    assert (row.action, row.status) == (ImportRow.Action.UPDATE, ImportRow.Status.DONE)
+    assert CHANGED_OUTSIDE not in row.message
 
 
 def assert_eventually_finished(run: ImportRun) -> None:
