@@ -135,14 +135,7 @@ def test_a_plan_whose_worker_died_after_its_first_changes_goes_on_from_them(
     """The first attempt stored and sent line 2 (user 0 renamed), then its worker died: the
     sweeper plans the run again, which stores the other rows once and sends only theirs."""
     rows = [person(0, lastName="Renamed 0"), person(1, lastName="Renamed 1"), person(2)]
-    run = services.run_start(
-        company=pages,
-        file=io.BytesIO(csv_bytes(rows)),
-        file_name="people.csv",
-        mode="upsert",
-        source=ImportRun.Source.COMMAND,
-        enqueue=False,
-    )
+    run = start(pages, rows)
     user = emulator.user(f"user00000@{DOMAIN}")
     emulator.call(
         "PATCH",
@@ -175,14 +168,7 @@ def test_a_run_stopped_while_its_file_is_checked_sends_nothing_more_and_ends(
     pages, emulator, transactional_db
 ):
     rows = [person(0, lastName="Renamed 0"), person(1, lastName="Renamed 1")]
-    run = services.run_start(
-        company=pages,
-        file=io.BytesIO(csv_bytes(rows)),
-        file_name="people.csv",
-        mode="upsert",
-        source=ImportRun.Source.COMMAND,
-        enqueue=False,
-    )
+    run = start(pages, rows)
     ImportRow.objects.create(
         run=run, line=2, email=f"user00000@{DOMAIN}", action="update", status="pending",
         payload="{}",
