@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -193,13 +193,16 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
             ) as client,
             FullReader(company) as reader,
         ):
-            # Lines an earlier attempt stored (its first changes sent; its worker died).
-            stored = {line for line in run.rows.values_list("line", flat=True) if line is not None}
-            early, lookups = _early(run, client, stored)
+            # What an earlier attempt stored (its first changes sent; its worker died): the
+            # lines, and the users written to.
+            earlier = list(run.rows.values_list("line", "sr_user_id"))
+            stored = {line for line, _ in earlier if line is not None}
+            survey = None if run.source == ImportRun.Source.UNDO else _survey(run, recorder)
+            early, lookups = _early(run, client, stored, survey) if survey else (None, None)
             directory = read_directory(client, mirror, recorder, early=early, lookups=lookups)
             # Users this run has written to already: the list's view of them is older.
             mirror.written(
-                set(run.rows.exclude(sr_user_id="").values_list("sr_user_id", flat=True))
+                {user_id for _, user_id in earlier if user_id}
                 | (early.user_ids if early is not None else set())
             )
             read_user = user_reader(client)
@@ -208,12 +211,20 @@ def _plan(run: ImportRun, recorder: CheckRecorder) -> None:
                 entity = mirror.read_full(read_user, user.id)
                 return entity.get("location") if entity is not None else None
 
-            if run.source == ImportRun.Source.UNDO:
+            if survey is None:
                 _plan_undo(run, directory, read_location)
             else:
                 planned_before = stored | (early.lines if early is not None else set())
                 _plan_file(
-                    run, client, directory, mirror, reader, read_location, recorder, planned_before
+                    run,
+                    survey,
+                    client,
+                    directory,
+                    mirror,
+                    reader,
+                    read_location,
+                    recorder,
+                    planned_before,
                 )
     except CsvFileError as exc:
         raise RunStopped(str(exc)) from None
@@ -241,31 +252,50 @@ def _early_allowed(run: ImportRun) -> bool:
     )
 
 
+class FileSurvey(NamedTuple):
+    """The run's file, read once before the directory: the profile it is read through, its
+    rows, and (a profile that finds users by employee id) the ids more than one row holds."""
+
+    profile: Profile
+    rows_total: int
+    repeated_ids: dict[str, tuple[int, ...]]
+
+
+def _survey(run: ImportRun, recorder: CheckRecorder) -> FileSurvey:
+    """Counted first (no call, a fraction of the plan's time): the page can say "rows checked
+    of the file's rows", and a file-level error fails the run before the directory is read."""
+    profile = _profile(run)
+    with open_file(run) as handle:
+        rows_total, repeated_ids = _read(handle, run, profile).survey(
+            employee_ids=profile.match != MATCH_EMAIL
+        )
+    recorder.record(rows_total=rows_total, force=True)
+    return FileSurvey(profile, rows_total, repeated_ids)
+
+
 def _early(
-    run: ImportRun, client: SmartRecruitersClient, stored: set[int]
+    run: ImportRun, client: SmartRecruitersClient, stored: set[int], survey: FileSurvey
 ) -> tuple[EarlyWrites | None, Lookups | None]:
     """The run's early writes (None when it may not send early), and the roles and groups read
     to check its rows before the list (the plan reuses them)."""
-    if not _early_allowed(run):
-        return None, None
-    profile = _profile(run)
-    if profile.match != MATCH_EMAIL:
+    if (
+        not _early_allowed(run)
+        or survey.profile.match != MATCH_EMAIL
+        or survey.rows_total > settings.IMPORT_EARLY_MAX_ROWS
+    ):
         return None, None
     lookups = (client.list_system_roles(), client.list_access_groups())
     known = Directory.from_api(users=(), system_roles=lookups[0], access_groups=lookups[1])
     with open_file(run) as handle:
-        rows_total, _ = _read(handle, run, profile).survey(employee_ids=False)
-        if rows_total > settings.IMPORT_EARLY_MAX_ROWS:
-            return None, lookups
-        handle.seek(0)
-        records = _read(handle, run, profile)
+        records = _read(handle, run, survey.profile)
         checker = RowChecker(roles=known.roles, groups=known.groups, ignored=records.ignored)
         candidates = early_candidates(check_records(records, checker), skip=stored)
-    return EarlyWrites(run, candidates, rows_total=rows_total), lookups
+    return EarlyWrites(run, candidates, rows_total=survey.rows_total), lookups
 
 
 def _plan_file(
     run: ImportRun,
+    survey: FileSurvey,
     client: SmartRecruitersClient,
     directory: Directory,
     mirror: Mirror,
@@ -276,17 +306,8 @@ def _plan_file(
 ) -> None:
     """Read (through the run's import profile), check and plan every record of the run's
     file but those stored already (`planned_before`, early writes); store the plan."""
-    profile = _profile(run)
+    profile = survey.profile
     with open_file(run) as handle:
-        # Counted first (no call, a fraction of the plan's time) so the page can say "rows
-        # checked of the file's rows"; a file-level error is raised here. A profile that finds
-        # users by employee id also learns here which ids more than one row holds (each of
-        # those rows is an error).
-        rows_total, repeated_ids = _read(handle, run, profile).survey(
-            employee_ids=profile.match == "externalData"
-        )
-        recorder.record(rows_total=rows_total, force=True)
-        handle.seek(0)
         records = _read(handle, run, profile)
         dialect = records.dialect
         run.encoding = dialect.encoding
@@ -310,7 +331,7 @@ def _plan_file(
                     read_location=read_location,
                     absence=absence,
                     match=profile.match,
-                    repeated_ids=repeated_ids,
+                    repeated_ids=survey.repeated_ids,
                     planned_before=planned_before,
                 )
             ),
